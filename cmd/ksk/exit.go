@@ -1,0 +1,67 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit codes of the command-line contract (docs/exit-codes.md).
+const (
+	exitOK          = 0
+	exitRejected    = 1   // the input was examined and rejected
+	exitUsage       = 2   // usage or configuration error
+	exitEnvironment = 3   // HSM or environment error
+	exitInterrupted = 130 // interrupted by a signal
+)
+
+var (
+	// errRejected marks an input that was examined and rejected (exit 1).
+	errRejected = errors.New("rejected")
+	// errUsage marks a usage or configuration error (exit 2).
+	errUsage = errors.New("usage error")
+	// errEnvironment marks an HSM or environment error (exit 3).
+	errEnvironment = errors.New("environment error")
+	// errInterrupted marks a run stopped by SIGINT or SIGTERM (exit 130).
+	errInterrupted = errors.New("interrupted")
+)
+
+// classifiers let each command group map its domain packages' sentinel
+// errors to an exit code without this file importing every package.
+// Each returns 0 when it does not recognise the error.
+var classifiers []func(error) int
+
+// exitCode maps an error to the contract's exit code. Errors that nothing
+// recognises are usage errors: cobra's own errors (unknown command, bad
+// argument count) are the commonest of those.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
+	case errors.Is(err, errEnvironment):
+		return exitEnvironment
+	case errors.Is(err, errRejected):
+		return exitRejected
+	case errors.Is(err, errUsage):
+		return exitUsage
+	}
+	for _, c := range classifiers {
+		if code := c(err); code != 0 {
+			return code
+		}
+	}
+	return exitUsage
+}
+
+func usageErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
+}
+
+// silentError is returned when the command has already reported the
+// failure on its output (for example a verify command's findings) and only
+// the exit code remains to be set.
+type silentError struct{ err error }
+
+func (s silentError) Error() string { return s.err.Error() }
+func (s silentError) Unwrap() error { return s.err }

@@ -1,0 +1,73 @@
+// Package atomicfile writes output files so that a reader never sees a
+// partial file: the data goes to a temporary file in the same directory,
+// which is fsynced and then renamed into place, and the directory is fsynced
+// so the rename survives a crash.
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ErrExists is returned by Write when the destination exists and overwrite
+// was not asked for.
+var ErrExists = errors.New("file exists (use --force to overwrite)")
+
+// Write writes data to path atomically with the given permissions. Unless
+// overwrite is true, an existing path is left alone and ErrExists returned.
+// On any error the destination is untouched and no temporary file remains.
+func Write(path string, data []byte, perm fs.FileMode, overwrite bool) (err error) {
+	if !overwrite {
+		if _, statErr := os.Lstat(path); statErr == nil {
+			return fmt.Errorf("%s: %w", path, ErrExists)
+		} else if !errors.Is(statErr, fs.ErrNotExist) {
+			return fmt.Errorf("%s: %w", path, statErr)
+		}
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create temporary file for %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err = tmp.Chmod(perm); err != nil {
+		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", tmp.Name(), err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp.Name(), err)
+	}
+	if !overwrite {
+		// Link fails if path appeared since the check above, so a
+		// concurrent writer is never clobbered.
+		if err = os.Link(tmp.Name(), path); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				err = fmt.Errorf("%s: %w", path, ErrExists)
+			} else {
+				err = fmt.Errorf("link %s: %w", path, err)
+			}
+			return err
+		}
+		os.Remove(tmp.Name())
+	} else if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("rename to %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

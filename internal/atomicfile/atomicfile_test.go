@@ -1,0 +1,42 @@
+package atomicfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWrite(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "out.xml")
+	if err := Write(p, []byte("one"), 0o644, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(p, []byte("two"), 0o644, false); !errors.Is(err, ErrExists) {
+		t.Fatalf("second write without overwrite: got %v, want ErrExists", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "one" {
+		t.Fatalf("file changed by refused write: %q", b)
+	}
+	if err := Write(p, []byte("two"), 0o600, true); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "two" {
+		t.Fatalf("overwrite: got %q", b)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestWriteMissingDir(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "no", "such", "dir", "f")
+	if err := Write(p, []byte("x"), 0o644, false); err == nil {
+		t.Fatal("write into a missing directory succeeded")
+	}
+}
