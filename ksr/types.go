@@ -9,11 +9,14 @@ import (
 // Document is a parsed <KSR> document. Exactly one of Request and Response
 // is set.
 type Document struct {
-	ID       string // the KSR's id attribute (a UUID in the root zone)
-	Domain   string // the zone, as a fully qualified name ("." for the root)
-	Serial   uint32 // the serial attribute
-	Request  *Request
-	Response *Response
+	ID     string // the KSR's id attribute (a UUID in the root zone)
+	Domain string // the zone, as a fully qualified name ("." for the root)
+	Serial uint32 // the serial attribute
+	// Timestamp is the optional timestamp attribute that kskm reads; the
+	// zero Time when absent.
+	Timestamp time.Time
+	Request   *Request
+	Response  *Response
 }
 
 // Request is the <Request> of a KSR: the ZSK operator's policy and bundles.
