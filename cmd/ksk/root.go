@@ -83,6 +83,7 @@ Exit codes: 0 success, 1 input rejected, 2 usage or configuration error,
 		newSKRCmd(a),
 		newKeysCmd(a),
 		newHSMCmd(a),
+		newLogCmd(a),
 	)
 	return root
 }
