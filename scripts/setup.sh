@@ -6,6 +6,7 @@
 #   knot-dnssecutils  kzonecheck (independent validator)
 #   bind9-utils       dnssec-dsfromkey, dnssec-verify (independent validators)
 #   openssl           key conversion in scripts/softhsm.sh
+#   openssh-client    ssh-keygen, for witness signatures on attestation logs
 #
 # As root it installs what is missing with apt-get; otherwise it names the
 # packages to install and fails. Usage: scripts/setup.sh [--quiet]
@@ -24,6 +25,7 @@ needs=(
   "bind9-utils:dnssec-dsfromkey"
   "bind9-utils:dnssec-verify"
   "openssl:openssl"
+  "openssh-client:ssh-keygen"
 )
 
 missing=()
