@@ -52,7 +52,7 @@ func newHSMCmd(a *app) *cobra.Command {
   KSK_TOKEN=ksk ksk hsm info -o json
   KSK_SO_PIN_SOURCE=prompt ksk hsm unlock --token ksk`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		RunE: needSubcommand,
 	}
 	hf.register(cmd)
 	cmd.AddCommand(newHSMInfoCmd(a, &hf), newHSMUnlockCmd(a, &hf), newHSMInitTokenCmd(a, &hf))

@@ -49,7 +49,7 @@ func newKeysCmd(a *app) *cobra.Command {
   ksk keys list
   ksk keys ds --label ksk-2026`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		RunE: needSubcommand,
 	}
 	hf.register(cmd)
 	df.register(cmd)

@@ -36,7 +36,7 @@ func TestEveryCommandHasHelpAndExample(t *testing.T) {
 }
 
 func TestUnknownCommandIsUsageError(t *testing.T) {
-	for _, args := range [][]string{{"nope"}, {"ksr", "nope"}, {"--nope"}} {
+	for _, args := range [][]string{{"nope"}, {"ksr", "nope"}, {"--nope"}, {"ksr"}, {"skr"}, {"keys"}, {"hsm"}, {"log"}} {
 		if code, _, errOut := runKSK(t, "", args...); code != exitUsage || !strings.HasPrefix(errOut, "ksk: ") {
 			t.Errorf("ksk %v: exit %d, stderr %q; want exit 2 and a reason", args, code, errOut)
 		}
