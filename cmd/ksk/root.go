@@ -84,6 +84,7 @@ Exit codes: 0 success, 1 input rejected, 2 usage or configuration error,
 		newKeysCmd(a),
 		newHSMCmd(a),
 		newLogCmd(a),
+		newSignCmd(a),
 	)
 	return root
 }
