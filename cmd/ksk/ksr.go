@@ -18,11 +18,10 @@ func newKSRCmd(a *app) *cobra.Command {
 ZSK operator asks the KSK operator to sign its DNSKEY RRsets.`,
 		Example: `  ksk ksr verify --at 2017-04-01T00:00:00Z ksr-root-2017-q2-0.xml`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageErrorf("ksk ksr needs a subcommand: verify")
-		},
+		RunE:    needSubcommand,
 	}
 	cmd.AddCommand(newKSRVerifyCmd(a))
+	cmd.AddCommand(newKSRCreateCmd(a))
 	return cmd
 }
 

@@ -22,11 +22,10 @@ func newSKRCmd(a *app) *cobra.Command {
 operator returns a KSR's bundles, each DNSKEY RRset signed by a KSK.`,
 		Example: `  ksk skr verify --anchors root-anchors.xml skr-root-2017-q2-0.xml`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageErrorf("ksk skr needs a subcommand: verify")
-		},
+		RunE:    needSubcommand,
 	}
 	cmd.AddCommand(newSKRVerifyCmd(a))
+	cmd.AddCommand(newSKRExportCmd(a))
 	return cmd
 }
 
