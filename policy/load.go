@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strings"
 
+	"github.com/ksk-dev/ksk/internal/yamlpath"
 	"gopkg.in/yaml.v3"
 )
 
@@ -42,17 +42,9 @@ func Load(path string) (*Policy, error) {
 // no base key (nil means Default). ksk ksr verify --legacy --policy FILE
 // uses Legacy.
 func LoadWithBase(path string, base *Policy) (*Policy, error) {
-	f, err := os.Open(path)
+	data, err := yamlpath.ReadFile(path, MaxFileSize, ErrRead)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRead, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrRead, path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrRead, path, MaxFileSize)
+		return nil, err
 	}
 	p, err := Parse(data, base)
 	if err != nil {
@@ -161,7 +153,7 @@ func walk(node *yaml.Node, t reflect.Type, path string) error {
 	var errs []error
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		k, v := node.Content[i], node.Content[i+1]
-		p := join(path, k.Value)
+		p := yamlpath.Join(path, k.Value)
 		if k.Kind != yaml.ScalarNode {
 			errs = append(errs, fmt.Errorf("%s (line %d): %w: keys must be plain strings", name(path), k.Line, ErrSyntax))
 			continue
@@ -174,8 +166,8 @@ func walk(node *yaml.Node, t reflect.Type, path string) error {
 		f, ok := fields[k.Value]
 		if !ok {
 			msg := fmt.Errorf("%s (line %d): %w", p, k.Line, ErrUnknownKey)
-			if s := suggest(k.Value, known); s != "" {
-				msg = fmt.Errorf("%w; did you mean %s?", msg, join(path, s))
+			if s := yamlpath.Suggest(k.Value, known); s != "" {
+				msg = fmt.Errorf("%w; did you mean %s?", msg, yamlpath.Join(path, s))
 			}
 			errs = append(errs, msg)
 			continue
@@ -257,51 +249,9 @@ func value(n *yaml.Node) string {
 	return map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}[n.Kind]
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
 func name(path string) string {
 	if path == "" {
 		return "policy"
 	}
 	return path
-}
-
-// suggest returns the known key closest to key, if it is close.
-func suggest(key string, known []string) string {
-	best, bestD := "", 4
-	for _, k := range known {
-		if d := distance(key, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

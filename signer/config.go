@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/ksk-dev/ksk/hsm"
+	"github.com/ksk-dev/ksk/internal/yamlpath"
 	"github.com/ksk-dev/ksk/policy"
 	"gopkg.in/yaml.v3"
 )
@@ -117,17 +117,9 @@ type KeyConfig struct {
 // returned together (errors.Join), each wrapping ErrRead, ErrSyntax,
 // ErrUnknownKey or ErrInvalid.
 func LoadConfig(path string) (*Config, error) {
-	f, err := os.Open(path)
+	data, err := yamlpath.ReadFile(path, MaxConfigSize, ErrRead)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRead, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrRead, path, err)
-	}
-	if len(data) > MaxConfigSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrRead, path, MaxConfigSize)
+		return nil, err
 	}
 	c, err := ParseConfig(data)
 	if err != nil {
@@ -260,7 +252,7 @@ func (w *walker) keysSection(e entry, c *Config) {
 			continue
 		}
 		if other, dup := labels[k.Label]; dup {
-			w.fail(join(ke.path, "label"), k.Line, ErrInvalid, "key %s has the same label %q", other, k.Label)
+			w.fail(yamlpath.Join(ke.path, "label"), k.Line, ErrInvalid, "key %s has the same label %q", other, k.Label)
 			continue
 		}
 		labels[k.Label] = k.Name
@@ -280,7 +272,7 @@ func (w *walker) keyEntry(ke entry) *KeyConfig {
 	required := func(name string) (entry, bool) {
 		f, ok := fs[name]
 		if !ok {
-			w.fail(join(ke.path, name), ke.line, ErrInvalid, "missing")
+			w.fail(yamlpath.Join(ke.path, name), ke.line, ErrInvalid, "missing")
 		}
 		return f, ok
 	}
@@ -333,7 +325,7 @@ func (w *walker) keyEntry(ke entry) *KeyConfig {
 	case a == 0:
 	case a.IsRSA():
 		if size == 0 {
-			w.fail(join(ke.path, "rsa_size"), ke.line, ErrInvalid, "missing: an RSA key needs its modulus size (rsa_size or size)")
+			w.fail(yamlpath.Join(ke.path, "rsa_size"), ke.line, ErrInvalid, "missing: an RSA key needs its modulus size (rsa_size or size)")
 		}
 		if exp == 0 {
 			exp = 65537
@@ -342,10 +334,10 @@ func (w *walker) keyEntry(ke entry) *KeyConfig {
 	default:
 		want := curveBits(a)
 		if size != 0 && size != want {
-			w.fail(join(ke.path, "size"), sizeLine, ErrInvalid, "a %s key has size %d, not %d", a, want, size)
+			w.fail(yamlpath.Join(ke.path, "size"), sizeLine, ErrInvalid, "a %s key has size %d, not %d", a, want, size)
 		}
 		if exp != 0 {
-			w.fail(join(ke.path, "rsa_exponent"), expLine, ErrInvalid, "a %s key has no RSA exponent", a)
+			w.fail(yamlpath.Join(ke.path, "rsa_exponent"), expLine, ErrInvalid, "a %s key has no RSA exponent", a)
 		}
 		k.Size = want
 	}

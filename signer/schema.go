@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/ksk-dev/ksk/internal/yamlpath"
 )
 
 // Schema is a named signing schedule: for each bundle slot of a KSR, which
@@ -197,9 +199,9 @@ func (w *walker) checkSchema(s *Schema, path string, lines slotLines) {
 		w.fail(path, s.Line, ErrInvalid, "a schema needs at least one slot")
 	}
 	for i, sl := range s.Slots {
-		sp := join(path, strconv.Itoa(i+1))
+		sp := yamlpath.Join(path, strconv.Itoa(i+1))
 		line := func(list string) int {
-			if l, ok := lines[join(sp, list)]; ok {
+			if l, ok := lines[yamlpath.Join(sp, list)]; ok {
 				return l
 			}
 			return lines[sp]
@@ -208,17 +210,17 @@ func (w *walker) checkSchema(s *Schema, path string, lines slotLines) {
 			names := *sl.list(list)
 			for j, n := range names {
 				if slices.Contains(names[:j], n) {
-					w.fail(join(sp, list), line(list), ErrInvalid, "%s is listed twice", n)
+					w.fail(yamlpath.Join(sp, list), line(list), ErrInvalid, "%s is listed twice", n)
 				}
 			}
 		}
 		for _, n := range sl.Revoke {
 			if slices.Contains(sl.Publish, n) {
-				w.fail(join(sp, "revoke"), line("revoke"), ErrInvalid, "%s is both published and revoked in slot %d", n, i+1)
+				w.fail(yamlpath.Join(sp, "revoke"), line("revoke"), ErrInvalid, "%s is both published and revoked in slot %d", n, i+1)
 			}
 		}
 		if len(sl.Sign) == 0 {
-			w.fail(join(sp, "sign"), line("sign"), ErrInvalid, "slot %d has no signer", i+1)
+			w.fail(yamlpath.Join(sp, "sign"), line("sign"), ErrInvalid, "slot %d has no signer", i+1)
 		}
 		revoked := 0
 		for _, n := range sl.Sign {
@@ -227,11 +229,11 @@ func (w *walker) checkSchema(s *Schema, path string, lines slotLines) {
 			case slices.Contains(sl.Revoke, n):
 				revoked++
 			default:
-				w.fail(join(sp, "sign"), line("sign"), ErrInvalid, "%s signs slot %d but is neither published nor revoked in it", n, i+1)
+				w.fail(yamlpath.Join(sp, "sign"), line("sign"), ErrInvalid, "%s signs slot %d but is neither published nor revoked in it", n, i+1)
 			}
 		}
 		if len(sl.Sign) > 0 && revoked == len(sl.Sign) {
-			w.fail(join(sp, "sign"), line("sign"), ErrInvalid, "slot %d is signed only by revoked keys; a validator needs a signature by a key that is not revoked", i+1)
+			w.fail(yamlpath.Join(sp, "sign"), line("sign"), ErrInvalid, "slot %d is signed only by revoked keys; a validator needs a signature by a key that is not revoked", i+1)
 		}
 	}
 }
@@ -239,12 +241,12 @@ func (w *walker) checkSchema(s *Schema, path string, lines slotLines) {
 // checkSchemaKeys checks that every name is a configured key.
 func (w *walker) checkSchemaKeys(s *Schema, path string, keys map[string]*KeyConfig, lines slotLines) {
 	for i, sl := range s.Slots {
-		sp := join(path, strconv.Itoa(i+1))
+		sp := yamlpath.Join(path, strconv.Itoa(i+1))
 		for _, list := range slotLists {
 			for _, n := range *sl.list(list) {
 				if _, ok := keys[n]; !ok && !w.named[n] {
-					line := lines[join(sp, list)]
-					w.fail(join(sp, list), line, ErrInvalid, "%s is not defined in keys", n)
+					line := lines[yamlpath.Join(sp, list)]
+					w.fail(yamlpath.Join(sp, list), line, ErrInvalid, "%s is not defined in keys", n)
 				}
 			}
 		}
@@ -268,7 +270,7 @@ func (w *walker) standardSection(e entry, c *Config) {
 		}
 		f, ok := fs[name]
 		if !ok {
-			w.fail(join("standard_schemas", name), e.line, ErrInvalid, "missing")
+			w.fail(yamlpath.Join("standard_schemas", name), e.line, ErrInvalid, "missing")
 			continue
 		}
 		v, line, ok := w.str(f, false)

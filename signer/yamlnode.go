@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ksk-dev/ksk/internal/yamlpath"
 	"gopkg.in/yaml.v3"
 )
 
@@ -84,7 +85,7 @@ func (w *walker) mapping(n *yaml.Node, path, want string) ([]entry, bool) {
 			w.fail(name(path), k.Line, ErrSyntax, "keys must be plain scalars")
 			continue
 		}
-		p := join(path, k.Value)
+		p := yamlpath.Join(path, k.Value)
 		if seen[k.Value] {
 			w.fail(p, k.Line, ErrSyntax, "key given twice")
 			continue
@@ -119,8 +120,8 @@ func (w *walker) unknown(e entry, path string, known []string, hints map[string]
 		w.fail(e.path, e.line, ErrUnknownKey, "%s", h)
 		return
 	}
-	if s := suggest(e.key, known); s != "" {
-		w.fail(e.path, e.line, ErrUnknownKey, "did you mean %s?", join(path, s))
+	if s := yamlpath.Suggest(e.key, known); s != "" {
+		w.fail(e.path, e.line, ErrUnknownKey, "did you mean %s?", yamlpath.Join(path, s))
 		return
 	}
 	w.fail(e.path, e.line, ErrUnknownKey, "")
@@ -346,51 +347,9 @@ func clip(s string) string {
 	return s
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
 func name(path string) string {
 	if path == "" {
 		return "configuration"
 	}
 	return path
-}
-
-// suggest returns the known key closest to key, if it is close.
-func suggest(key string, known []string) string {
-	best, bestD := "", 4
-	for _, k := range known {
-		if d := distance(key, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
