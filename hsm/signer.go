@@ -23,6 +23,11 @@ var digestInfoPrefix = map[crypto.Hash][]byte{
 
 var _ crypto.Signer = (*Key)(nil)
 
+// VerifiesSignatures reports that Sign verifies every signature the HSM
+// returns against the key's public key before returning it, so callers
+// need not repeat that check as they sign.
+func (k *Key) VerifiesSignatures() bool { return true }
+
 // Sign signs with the key on the token and implements crypto.Signer; rand
 // is ignored (the token has its own). It verifies every signature against
 // the public key before returning it and fails with ErrSignatureInvalid
