@@ -2,7 +2,10 @@ package skr
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ksk-dev/ksk/check"
@@ -47,15 +50,31 @@ func Verify(resp *ksr.Document, opts VerifyOptions) *check.Report {
 		r.Errorf(CheckBundleCount, "", "the SKR has no bundles")
 	}
 	v.signers = make([][]*ksr.Key, len(bundles))
+	// Each bundle's findings go to a report of its own, so that bundles
+	// (their signatures, the costly part) are checked in parallel and the
+	// findings still come out in bundle order.
+	per := make([]check.Report, len(bundles))
 	seen := map[string]int{}
 	for i := range bundles {
 		b := &bundles[i]
 		if j, dup := seen[b.ID]; dup {
-			r.Errorf(CheckBundleIDUnique, where(i, b), "bundle id %s is also the id of bundle %d", b.ID, j+1)
+			per[i].Errorf(CheckBundleIDUnique, where(i, b), "bundle id %s is also the id of bundle %d", b.ID, j+1)
 		} else {
 			seen[b.ID] = i
 		}
-		v.bundle(i, b)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(bundles)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(bundles); i = int(next.Add(1)) - 1 {
+				v.bundle(i, &bundles[i], &per[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i := range per {
+		r.Add(per[i].Findings...)
 	}
 	if opts.Anchors != nil {
 		v.anchors()
@@ -99,8 +118,9 @@ func whereKey(i int, b *ksr.Bundle, tag uint16) string {
 	return fmt.Sprintf("bundle %d %s key %d", i+1, b.ID, tag)
 }
 
-func (v *verifier) bundle(i int, b *ksr.Bundle) {
-	r := v.r
+// bundle checks bundle i into r; it writes no other state of v than
+// v.signers[i], so bundles can be checked concurrently.
+func (v *verifier) bundle(i int, b *ksr.Bundle, r *check.Report) {
 	if !b.Inception.Before(b.Expiration) {
 		r.Errorf(CheckBundleTimes, where(i, b), "bundle %d (%s): inception %s is not before expiration %s",
 			i+1, b.ID, ts(b.Inception), ts(b.Expiration))
