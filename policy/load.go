@@ -186,14 +186,14 @@ func checkValue(node *yaml.Node, t reflect.Type, path string) error {
 		return fmt.Errorf("%s (line %d): %w: no value given", path, node.Line, ErrInvalid)
 	}
 	if !strictTag(node, t) {
-		return fmt.Errorf("%s (line %d): %w: want %s, got %q", path, node.Line, ErrInvalid, kind(t), value(node))
+		return fmt.Errorf("%s (line %d): %w: want %s, got %q", path, node.Line, ErrInvalid, yamlpath.Want(t), value(node))
 	}
 	v := reflect.New(t)
 	if err := node.Decode(v.Interface()); err != nil {
 		if errors.Is(err, ErrDuration) || errors.Is(err, ErrInvalid) {
 			return fmt.Errorf("%s (line %d): %w", path, node.Line, err)
 		}
-		return fmt.Errorf("%s (line %d): %w: want %s, got %q", path, node.Line, ErrInvalid, kind(t), value(node))
+		return fmt.Errorf("%s (line %d): %w: want %s, got %q", path, node.Line, ErrInvalid, yamlpath.Want(t), value(node))
 	}
 	return nil
 }
@@ -226,20 +226,6 @@ func strictTag(node *yaml.Node, t reflect.Type) bool {
 		}
 	}
 	return true
-}
-
-func kind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Uint32:
-		return "a non-negative integer"
-	case reflect.String:
-		return "a string"
-	case reflect.Slice:
-		return "a list of " + strings.TrimPrefix(kind(t.Elem()), "a ") + "s"
-	}
-	return t.String()
 }
 
 func value(n *yaml.Node) string {

@@ -247,14 +247,14 @@ func (w *walker) value(n *yaml.Node, t reflect.Type, path string) {
 		if w.visits > maxVisits {
 			return
 		}
-		w.fail(path, n.Line, ErrInvalid, "want %s, got %s", kind(t), describe(n))
+		w.fail(path, n.Line, ErrInvalid, "want %s, got %s", yamlpath.Want(t), describe(n))
 		return
 	}
 	v := reflect.New(t)
 	if err := n.Decode(v.Interface()); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
-			w.fail(path, n.Line, ErrInvalid, "want %s, got %s", kind(t), describe(n))
+			w.fail(path, n.Line, ErrInvalid, "want %s, got %s", yamlpath.Want(t), describe(n))
 			return
 		}
 		w.errs = append(w.errs, &ConfigError{Path: path, Line: n.Line, Err: fmt.Errorf("%w: %w", ErrInvalid, err)})
@@ -305,26 +305,6 @@ func (w *walker) deep(n *yaml.Node, depth int) bool {
 		}
 	}
 	return false
-}
-
-func kind(t reflect.Type) string {
-	switch t.Name() {
-	case "Duration":
-		return "an ISO 8601 duration such as P21D"
-	case "IntChoice":
-		return "an integer or a list of integers"
-	}
-	switch t.Kind() {
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Uint32, reflect.Int64, reflect.Uint16:
-		return "a non-negative integer"
-	case reflect.String:
-		return "a string"
-	case reflect.Slice:
-		return "a list of " + strings.TrimPrefix(kind(t.Elem()), "a ") + "s"
-	}
-	return t.String()
 }
 
 func describe(n *yaml.Node) string {

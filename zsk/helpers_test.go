@@ -7,15 +7,13 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ksk-dev/ksk/check"
+	"github.com/ksk-dev/ksk/hsm/softhsmtest"
 	"github.com/ksk-dev/ksk/zsk"
 	"github.com/miekg/dns"
 )
@@ -32,7 +30,7 @@ func testRSAKeys(t testing.TB) []crypto.Signer {
 	t.Helper()
 	keysOnce.Do(func() {
 		for _, name := range []string{"rsa-2048-1", "rsa-2048-2"} {
-			k, err := loadPKCS8(filepath.Join("..", "softhsm-testdata", name+".pkcs8"))
+			k, err := softhsmtest.LoadPKCS8File(filepath.Join("..", "softhsm-testdata", name+".pkcs8"))
 			if err != nil {
 				keysErr = err
 				return
@@ -52,21 +50,6 @@ func testRSAKeys(t testing.TB) []crypto.Signer {
 		t.Fatal(keysErr)
 	}
 	return rsaKeys
-}
-
-func loadPKCS8(path string) (crypto.Signer, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if blk, _ := pem.Decode(b); blk != nil {
-		b = blk.Bytes
-	}
-	k, err := x509.ParsePKCS8PrivateKey(b)
-	if err != nil {
-		return nil, err
-	}
-	return k.(crypto.Signer), nil
 }
 
 // rsaZSKs returns Keys for the RSA test keys at the given indexes, named

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"strings"
 )
 
 // Join appends key to the dotted path ("" is the document root).
@@ -70,4 +72,27 @@ func ReadFile(path string, max int64, errRead error) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", errRead, path, max)
 	}
 	return data, nil
+}
+
+// Want describes, for an error message, the YAML value that a Go field of
+// type t takes: "a string", "true or false", "a list of strings", "an ISO
+// 8601 duration such as P21D" (for a type named Duration), and so on.
+func Want(t reflect.Type) string {
+	switch t.Name() {
+	case "Duration":
+		return "an ISO 8601 duration such as P21D"
+	case "IntChoice":
+		return "an integer or a list of integers"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Uint32, reflect.Int64, reflect.Uint16:
+		return "a non-negative integer"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		return "a list of " + strings.TrimPrefix(Want(t.Elem()), "a ") + "s"
+	}
+	return t.String()
 }
