@@ -85,6 +85,7 @@ Exit codes: 0 success, 1 input rejected, 2 usage or configuration error,
 		newHSMCmd(a),
 		newLogCmd(a),
 		newSignCmd(a),
+		newTrustAnchorCmd(a),
 	)
 	return root
 }

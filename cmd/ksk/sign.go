@@ -219,16 +219,7 @@ func runSign(cmd *cobra.Command, a *app, f *signFlags) error {
 	}
 
 	// The HSM: flags, else the configuration, else the environment.
-	hf := f.hsm
-	hf.module = firstNonEmpty(hf.module, cfg.HSM.Module)
-	if hf.token == "" && hf.tokenSerial == "" {
-		hf.token, hf.tokenSerial = cfg.HSM.Token, cfg.HSM.TokenSerial
-	}
-	hf.pinSource = firstNonEmpty(hf.pinSource, cfg.HSM.PINSource)
-	if !hf.hasSelector() {
-		return usageErrorf("no token: give hsm.token or hsm.token_serial in %s, --token, or $%s", f.config, envToken)
-	}
-	s, err := hf.open(a, true)
+	s, err := openSignerHSM(a, f.hsm, cfg, f.config)
 	if err != nil {
 		return err
 	}
