@@ -86,6 +86,7 @@ Exit codes: 0 success, 1 input rejected, 2 usage or configuration error,
 		newLogCmd(a),
 		newSignCmd(a),
 		newTrustAnchorCmd(a),
+		newCredentialsCmd(a),
 	)
 	return root
 }

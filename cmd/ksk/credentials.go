@@ -1,0 +1,344 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ksk-dev/ksk/hsm"
+	"github.com/ksk-dev/ksk/internal/atomicfile"
+	"github.com/ksk-dev/ksk/internal/yamlpath"
+	"github.com/ksk-dev/ksk/quorum"
+	"github.com/spf13/cobra"
+)
+
+func init() { classifiers = append(classifiers, classifyQuorumError) }
+
+// classifyQuorumError maps the quorum package's errors to exit codes: a
+// credential set that does not reach the quorum is rejected input (1), a
+// bad roster or argument is a usage or configuration error (2).
+func classifyQuorumError(err error) int {
+	switch {
+	case errors.Is(err, quorum.ErrQuorumNotMet), errors.Is(err, quorum.ErrAltered):
+		return exitRejected
+	case errors.Is(err, quorum.ErrInvalidRoster), errors.Is(err, quorum.ErrInvalidArgument):
+		return exitUsage
+	}
+	return 0
+}
+
+func newCredentialsCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "credentials",
+		Short: "Issue and check M-of-N crypto officer credentials",
+		Long: `A credential holds one holder's share of an activation secret (the HSM
+PIN), split M-of-N with Shamir's scheme, encrypted to the holder's
+passphrase with age and bound to the roster and to the split. M distinct
+valid credentials reconstruct the secret in memory; see docs/quorum.md.`,
+		Example: `  ksk credentials issue --roster roster.yaml --secret-source prompt --out-dir creds/
+  ksk credentials check --roster roster.yaml --passphrase-source creds/k.co1.age=prompt creds/k.co1.age`,
+		Args: cobra.NoArgs,
+		RunE: needSubcommand,
+	}
+	cmd.AddCommand(newCredentialsIssueCmd(a), newCredentialsCheckCmd(a))
+	return cmd
+}
+
+// readRoster loads a roster file; any problem is a usage error (exit 2).
+func readRoster(path string) (*quorum.RosterFile, error) {
+	if path == "" {
+		return nil, usageErrorf("--roster is required")
+	}
+	data, err := yamlpath.ReadFile(path, quorum.MaxRosterFileSize, errUsage)
+	if err != nil {
+		return nil, fmt.Errorf("%w: roster %s: %w", errUsage, path, err)
+	}
+	f, err := quorum.ParseRosterFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: roster %s: %w", errUsage, path, err)
+	}
+	return f, nil
+}
+
+// parseSource parses a secret source; what names it in errors.
+func parseSource(spec, what string) (hsm.PINSource, error) {
+	src, err := hsm.ParsePINSource(spec)
+	if err != nil {
+		return src, fmt.Errorf("%w: %s: %w", errUsage, what, err)
+	}
+	return src, nil
+}
+
+// credentialFileName is the file a holder's credential is written to.
+func credentialFileName(rosterID, holder string) string {
+	return strings.ReplaceAll(rosterID, ":", "-") + "." + holder + ".age"
+}
+
+// issuedCredential is one line of `ksk credentials issue` output.
+type issuedCredential struct {
+	Holder string      `json:"holder"`
+	Role   quorum.Role `json:"role"`
+	Index  int         `json:"index"`
+	File   string      `json:"file"`
+	SHA256 string      `json:"sha256"`
+}
+
+func newCredentialsIssueCmd(a *app) *cobra.Command {
+	var (
+		rosterPath, secretSource, outDir string
+		force                            bool
+		workFactor                       int
+	)
+	cmd := &cobra.Command{
+		Use:   "issue --roster ROSTER.yaml --secret-source SRC --out-dir DIR",
+		Short: "Split a secret M-of-N into one passphrase-encrypted credential file per holder",
+		Long: `Read the secret (for example the HSM user PIN) from --secret-source
+(env:NAME, file:PATH or prompt; never the command line), split it M-of-N
+among the roster's holders and write one ASCII-armored age file per holder,
+encrypted to the passphrase read from that holder's passphrase_source, to
+DIR/ROSTER-ID.HOLDER.age (mode 0600). Prints each file's SHA-256 for the
+ceremony script's roster. Existing files are kept unless --force.
+
+Roster file:
+  id: keygen-2026-1
+  m: 3
+  n: 7
+  holders:
+    - name: co1
+      role: crypto-officer          # or recovery-key-share-holder
+      passphrase_source: prompt     # or env:NAME, file:PATH`,
+		Example: `  ksk credentials issue --roster roster.yaml --secret-source prompt --out-dir creds/
+  ksk credentials issue --roster roster.yaml --secret-source env:KSK_PIN --out-dir creds/ -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rf, err := readRoster(rosterPath)
+			if err != nil {
+				return err
+			}
+			if outDir == "" {
+				return usageErrorf("--out-dir is required")
+			}
+			if secretSource == "" {
+				return usageErrorf("--secret-source is required")
+			}
+			if workFactor < 10 || workFactor > 30 {
+				return usageErrorf("--scrypt-work-factor must be between 10 and 30")
+			}
+			secretSrc, err := parseSource(secretSource, "--secret-source")
+			if err != nil {
+				return err
+			}
+			passSrc := make([]hsm.PINSource, len(rf.Holders))
+			for i, h := range rf.Holders {
+				if passSrc[i], err = parseSource(h.PassphraseSource, fmt.Sprintf("roster %s: holders[%d] (%s): passphrase_source", rosterPath, i, h.Name)); err != nil {
+					return err
+				}
+			}
+			roster := rf.Roster()
+			paths := make([]string, len(roster.Holders))
+			for i, h := range roster.Holders {
+				paths[i] = filepath.Join(outDir, credentialFileName(roster.ID, h.Name))
+				if _, err := os.Lstat(paths[i]); err == nil && !force {
+					return fmt.Errorf("%w: %s: %w; nothing written (use --force)", errUsage, paths[i], atomicfile.ErrExists)
+				}
+			}
+
+			// Secrets are held as strings by the PIN source reader and by
+			// age; see docs/quorum.md on what wiping can and cannot do.
+			secret, err := secretSrc.Read(a.prompter(), "the secret to split")
+			if err != nil {
+				return err
+			}
+			passphrases := make(map[string][]byte, len(roster.Holders))
+			defer func() {
+				for _, p := range passphrases {
+					clear(p)
+				}
+			}()
+			for i, h := range roster.Holders {
+				p, err := passSrc[i].Read(a.prompter(), fmt.Sprintf("the passphrase of %s", h.Name))
+				if err != nil {
+					return fmt.Errorf("holder %s: %w", h.Name, err)
+				}
+				passphrases[h.Name] = []byte(p)
+			}
+			secretBytes := []byte(secret)
+			defer clear(secretBytes)
+			creds, err := quorum.Issue(secretBytes, roster, passphrases, &quorum.IssueOptions{WorkFactor: workFactor})
+			if err != nil {
+				return err
+			}
+			var out []issuedCredential
+			for i, c := range creds {
+				if err := atomicfile.Write(paths[i], c.File, 0o600, force); err != nil {
+					if errors.Is(err, atomicfile.ErrExists) {
+						return fmt.Errorf("%w: %w", errUsage, err)
+					}
+					return fmt.Errorf("%w: %w", errEnvironment, err)
+				}
+				out = append(out, issuedCredential{Holder: c.Holder, Role: c.Role, Index: c.Index, File: paths[i], SHA256: c.Fingerprint})
+			}
+			digest := roster.Digest()
+			if a.output == "json" {
+				return a.writeJSON(map[string]any{
+					"roster_id": roster.ID, "m": roster.M, "n": roster.N,
+					"roster_digest": fmt.Sprintf("%x", digest), "credentials": out,
+				})
+			}
+			fmt.Fprintf(a.out, "Roster %s: %d of %d, digest %x\n", roster.ID, roster.M, roster.N, digest)
+			for _, c := range out {
+				fmt.Fprintf(a.out, "  %d %s (%s) %s\n    SHA-256: %s\n", c.Index, c.Holder, c.Role, c.File, c.SHA256)
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&rosterPath, "roster", "", "roster YAML file: id, m, n and holders (name, role, passphrase_source)")
+	fs.StringVar(&secretSource, "secret-source", "", "where the secret to split is read: env:NAME, file:PATH or prompt")
+	fs.StringVar(&outDir, "out-dir", "", "directory the credential files are written to")
+	fs.BoolVar(&force, "force", false, "overwrite existing credential files")
+	fs.IntVar(&workFactor, "scrypt-work-factor", quorum.DefaultWorkFactor, "scrypt work factor (log2 N) of the passphrase encryption; lower only in tests")
+	return cmd
+}
+
+// checkFinding is one finding of `ksk credentials check -o json`.
+type checkFinding struct {
+	Check    string `json:"check"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+	Where    string `json:"where"`
+}
+
+func newCredentialsCheckCmd(a *app) *cobra.Command {
+	var (
+		rosterPath string
+		sources    []string
+	)
+	cmd := &cobra.Command{
+		Use:   "check --roster ROSTER.yaml [--passphrase-source FILE=SRC]... FILE...",
+		Short: "Check which credentials are valid and whether they reach the quorum",
+		Long: `Open each credential FILE with its passphrase (--passphrase-source
+FILE=SRC, SRC being env:NAME, file:PATH or prompt; prompt when not given),
+and report which credentials count toward the roster's quorum and why the
+others do not (duplicate, unknown-holder, altered, wrong-passphrase,
+other-split). The secret is reconstructed in memory to check it against
+the split's commitment, then wiped; it is never printed.
+
+Exit status 0 when the quorum is met, 1 when it is not.`,
+		Example: `  ksk credentials check --roster roster.yaml creds/k.co1.age creds/k.co2.age creds/k.co3.age
+  ksk credentials check --roster roster.yaml --passphrase-source creds/k.co1.age=env:CO1 creds/k.co1.age -o json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			rf, err := readRoster(rosterPath)
+			if err != nil {
+				return err
+			}
+			roster := rf.Roster()
+			srcs := map[string]hsm.PINSource{}
+			for _, s := range sources {
+				file, spec, ok := strings.Cut(s, "=")
+				if !ok || file == "" {
+					return usageErrorf("--passphrase-source must be FILE=SRC")
+				}
+				if !containsString(files, file) {
+					return usageErrorf("--passphrase-source names %s, which is not among the files to check", file)
+				}
+				if _, dup := srcs[file]; dup {
+					return usageErrorf("--passphrase-source given twice for %s", file)
+				}
+				if srcs[file], err = parseSource(spec, "--passphrase-source "+file); err != nil {
+					return err
+				}
+			}
+			opened := make([]quorum.Opened, 0, len(files))
+			defer func() {
+				for i := range opened {
+					opened[i].Wipe()
+				}
+			}()
+			for _, f := range files {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					return usageErrorf("%v", err)
+				}
+				src, ok := srcs[f]
+				if !ok {
+					src = hsm.PINSource{Kind: hsm.PINFromPrompt}
+				}
+				p, err := src.Read(a.prompter(), "the passphrase of credential "+f)
+				if err != nil {
+					return fmt.Errorf("credential %s: %w", f, err)
+				}
+				pass := []byte(p)
+				opened = append(opened, quorum.Open(f, data, pass))
+				clear(pass)
+			}
+			secret, res, err := roster.Combine(opened)
+			clear(secret)
+			if err != nil && !errors.Is(err, quorum.ErrQuorumNotMet) && !errors.Is(err, quorum.ErrAltered) {
+				return err
+			}
+			if werr := writeCheckResult(a, res, err); werr != nil {
+				return werr
+			}
+			if err != nil {
+				return silentError{fmt.Errorf("%w: %w", errRejected, err)}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&rosterPath, "roster", "", "roster YAML file the credentials were issued for")
+	cmd.Flags().StringArrayVar(&sources, "passphrase-source", nil, "FILE=SRC: where FILE's passphrase is read (env:NAME, file:PATH or prompt); repeatable")
+	return cmd
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// writeCheckResult prints a Combine result; combineErr is a commitment
+// mismatch or a quorum not met.
+func writeCheckResult(a *app, res *quorum.Result, combineErr error) error {
+	findings := []checkFinding{}
+	for _, o := range res.Credentials {
+		if !o.Counted {
+			findings = append(findings, checkFinding{Check: "credential." + o.Reason, Severity: "error", Message: o.Err.Error(), Where: o.Source})
+		}
+	}
+	if combineErr != nil {
+		findings = append(findings, checkFinding{Check: "quorum", Severity: "error", Message: combineErr.Error(), Where: res.RosterID})
+	}
+	met := res.Met && combineErr == nil
+	if a.output == "json" {
+		return a.writeJSON(map[string]any{
+			"valid": met, "quorum_met": met, "roster_id": res.RosterID, "m": res.M, "n": res.N,
+			"split_id": res.SplitID, "valid_credentials": res.Valid,
+			"credentials": res.Credentials, "findings": findings,
+		})
+	}
+	fmt.Fprintf(a.out, "Roster %s: %d of %d\n", res.RosterID, res.M, res.N)
+	for _, o := range res.Credentials {
+		if o.Counted {
+			fmt.Fprintf(a.out, "  valid     %s: %d %s (%s)\n", o.Source, o.Index, o.Holder, o.Role)
+		} else {
+			fmt.Fprintf(a.out, "  rejected  %s: %s: %v\n", o.Source, o.Reason, o.Err)
+		}
+	}
+	if met {
+		_, err := fmt.Fprintf(a.out, "Quorum met: %d valid credentials, %d required\n", res.Valid, res.M)
+		return err
+	}
+	if combineErr != nil && !errors.Is(combineErr, quorum.ErrQuorumNotMet) {
+		_, err := fmt.Fprintf(a.out, "Quorum NOT met: %v\n", combineErr)
+		return err
+	}
+	_, err := fmt.Fprintf(a.out, "Quorum NOT met: %d valid credentials, %d required\n", res.Valid, res.M)
+	return err
+}

@@ -1,0 +1,291 @@
+package quorum
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"filippo.io/age/armor"
+)
+
+// testWorkFactor keeps scrypt cheap in tests only.
+const testWorkFactor = 4
+
+var testSecret = []byte("PIN-8831-secret")
+
+func testRoster(id string, m, n int, role Role) Roster {
+	r := Roster{ID: id, M: m, N: n}
+	for i := 1; i <= n; i++ {
+		r.Holders = append(r.Holders, Holder{Name: fmt.Sprintf("holder-%d", i), Role: role})
+	}
+	return r
+}
+
+func testPass(name string) []byte { return []byte("pass-phrase-of-" + name) }
+
+func passphrases(r Roster) map[string][]byte {
+	m := map[string][]byte{}
+	for _, h := range r.Holders {
+		m[h.Name] = testPass(h.Name)
+	}
+	return m
+}
+
+func issue(t testing.TB, r Roster) []Credential {
+	t.Helper()
+	creds, err := Issue(testSecret, r, passphrases(r), &IssueOptions{WorkFactor: testWorkFactor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return creds
+}
+
+func openCred(c Credential, pass []byte) Opened {
+	return Open(c.Holder+".age", c.File, pass)
+}
+
+// alterPayload flips the last byte of the age payload inside the armor.
+func alterPayload(t *testing.T, file []byte) []byte {
+	t.Helper()
+	var raw bytes.Buffer
+	if _, err := raw.ReadFrom(armor.NewReader(bytes.NewReader(file))); err != nil {
+		t.Fatal(err)
+	}
+	b := raw.Bytes()
+	b[len(b)-1] ^= 1
+	var out bytes.Buffer
+	w := armor.NewWriter(&out)
+	w.Write(b)
+	w.Close()
+	return out.Bytes()
+}
+
+func TestRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		m, n int
+		role Role
+		pick []int // indices (0-based) of the credentials presented
+	}{
+		{"3 of 7 first", 3, 7, RoleCryptoOfficer, []int{0, 1, 2}},
+		{"3 of 7 last", 3, 7, RoleCryptoOfficer, []int{6, 4, 5}},
+		{"3 of 7 all", 3, 7, RoleCryptoOfficer, []int{0, 1, 2, 3, 4, 5, 6}},
+		{"5 of 7", 5, 7, RoleRecoveryKeyShareHolder, []int{6, 0, 3, 2, 5}},
+		{"2 of 2", 2, 2, RoleCryptoOfficer, []int{1, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := testRoster("keygen-1", tt.m, tt.n, tt.role)
+			creds := issue(t, r)
+			if len(creds) != tt.n {
+				t.Fatalf("%d credentials, want %d", len(creds), tt.n)
+			}
+			var opened []Opened
+			for _, i := range tt.pick {
+				opened = append(opened, openCred(creds[i], testPass(creds[i].Holder)))
+			}
+			secret, res, err := r.Combine(opened)
+			if err != nil {
+				t.Fatalf("Combine: %v (%+v)", err, res)
+			}
+			if !bytes.Equal(secret, testSecret) {
+				t.Fatal("wrong secret reconstructed")
+			}
+			if !res.Met || res.Valid != len(tt.pick) {
+				t.Errorf("result %+v", res)
+			}
+			for _, o := range res.Credentials {
+				if !o.Counted || o.Reason != "" {
+					t.Errorf("%s not counted: %s", o.Source, o.Reason)
+				}
+			}
+		})
+	}
+}
+
+// TestRejected presents credentials that must not count, each beside
+// exactly M-1 valid ones of a 3-of-7 roster.
+func TestRejected(t *testing.T) {
+	r := testRoster("keygen-1", 3, 7, RoleCryptoOfficer)
+	creds := issue(t, r)
+	other := issue(t, r) // a second split of the same roster
+	stranger := testRoster("keygen-1", 3, 7, RoleCryptoOfficer)
+	stranger.Holders[6].Name = "mallory"
+	strangers := issue(t, stranger)
+	otherRoster := testRoster("keygen-2", 3, 7, RoleCryptoOfficer)
+	otherRosters := issue(t, otherRoster)
+
+	valid := func(i int) Opened { return openCred(creds[i], testPass(creds[i].Holder)) }
+	tests := []struct {
+		name   string
+		bad    Opened
+		want   error
+		reason string
+	}{
+		{"duplicate", valid(0), ErrDuplicate, "duplicate"},
+		{"duplicate of another split", openCred(other[1], testPass(other[1].Holder)), ErrOtherSplit, "other-split"},
+		{"unknown holder", openCred(strangers[6], testPass("mallory")), ErrUnknownHolder, "unknown-holder"},
+		{"altered byte", Open("x", alterPayload(t, creds[2].File), testPass(creds[2].Holder)), ErrAltered, "altered"},
+		{"truncated", Open("x", creds[2].File[:len(creds[2].File)/2], testPass(creds[2].Holder)), ErrAltered, "altered"},
+		{"not age", Open("x", []byte("hello"), testPass(creds[2].Holder)), ErrAltered, "altered"},
+		{"wrong passphrase", openCred(creds[2], testPass(creds[3].Holder)), ErrWrongPassphrase, "wrong-passphrase"},
+		{"empty passphrase", openCred(creds[2], nil), ErrWrongPassphrase, "wrong-passphrase"},
+		{"other split", openCred(other[2], testPass(other[2].Holder)), ErrOtherSplit, "other-split"},
+		{"other roster", openCred(otherRosters[2], testPass(otherRosters[2].Holder)), ErrOtherSplit, "other-split"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			presented := []Opened{valid(0), valid(1), tt.bad}
+			secret, res, err := r.Combine(presented)
+			if !errors.Is(err, ErrQuorumNotMet) {
+				t.Fatalf("err %v, want ErrQuorumNotMet", err)
+			}
+			if secret != nil || res.Met || res.Valid != 2 {
+				t.Fatalf("secret returned or result %+v", res)
+			}
+			o := res.Credentials[2]
+			if o.Counted || !errors.Is(o.Err, tt.want) || o.Reason != tt.reason {
+				t.Errorf("outcome %+v, want %v (%s)", o, tt.want, tt.reason)
+			}
+			assertNoSecrets(t, err.Error(), res.String(), fmt.Sprintf("%+v", res), o.Err.Error(), tt.bad.String())
+
+			// With the third valid credential added the quorum is met
+			// and the bad one is still not counted.
+			secret, res, err = r.Combine(append(presented, valid(3)))
+			if err != nil || !bytes.Equal(secret, testSecret) || res.Valid != 3 || res.Credentials[2].Counted {
+				t.Errorf("with a third valid credential: err %v, result %+v", err, res)
+			}
+		})
+	}
+}
+
+func TestQuorumNotMet(t *testing.T) {
+	tests := []struct{ m, n int }{{3, 7}, {5, 7}, {2, 3}}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d of %d", tt.m, tt.n), func(t *testing.T) {
+			r := testRoster("keygen-1", tt.m, tt.n, RoleCryptoOfficer)
+			creds := issue(t, r)
+			var opened []Opened
+			for _, c := range creds[:tt.m-1] {
+				opened = append(opened, openCred(c, testPass(c.Holder)))
+			}
+			secret, res, err := r.Combine(opened)
+			if !errors.Is(err, ErrQuorumNotMet) || secret != nil || res.Valid != tt.m-1 || res.Met {
+				t.Fatalf("err %v, result %+v", err, res)
+			}
+		})
+	}
+}
+
+// TestForgedShare: a holder who re-encrypts their credential with an
+// altered share cannot re-sign it, so it is rejected as altered.
+func TestForgedShare(t *testing.T) {
+	r := testRoster("keygen-1", 3, 7, RoleCryptoOfficer)
+	creds := issue(t, r)
+	o := openCred(creds[0], testPass(creds[0].Holder))
+	p := *o.p
+	p.Share = append([]byte(nil), p.Share...)
+	p.Share[0] ^= 1
+	file, err := seal(&p, testPass(creds[0].Holder), testWorkFactor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := Open("forged", file, testPass(creds[0].Holder))
+	if !errors.Is(forged.Err, ErrAltered) {
+		t.Fatalf("forged share: %v", forged.Err)
+	}
+}
+
+func TestIssueErrors(t *testing.T) {
+	good := testRoster("keygen-1", 3, 7, RoleCryptoOfficer)
+	mutate := func(f func(*Roster)) Roster {
+		r := testRoster("keygen-1", 3, 7, RoleCryptoOfficer)
+		f(&r)
+		return r
+	}
+	tests := []struct {
+		name   string
+		secret []byte
+		roster Roster
+		pass   map[string][]byte
+		want   error
+	}{
+		{"m of 1", testSecret, mutate(func(r *Roster) { r.M = 1 }), passphrases(good), ErrInvalidRoster},
+		{"m above n", testSecret, mutate(func(r *Roster) { r.M = 8 }), passphrases(good), ErrInvalidRoster},
+		{"n mismatch", testSecret, mutate(func(r *Roster) { r.N = 6 }), passphrases(good), ErrInvalidRoster},
+		{"duplicate name", testSecret, mutate(func(r *Roster) { r.Holders[1].Name = "holder-1" }), passphrases(good), ErrInvalidRoster},
+		{"bad name", testSecret, mutate(func(r *Roster) { r.Holders[1].Name = "a b" }), passphrases(good), ErrInvalidRoster},
+		{"bad role", testSecret, mutate(func(r *Roster) { r.Holders[1].Role = "witness" }), passphrases(good), ErrInvalidRoster},
+		{"no id", testSecret, mutate(func(r *Roster) { r.ID = "" }), passphrases(good), ErrInvalidRoster},
+		{"empty secret", nil, good, passphrases(good), ErrInvalidArgument},
+		{"missing passphrase", testSecret, good, map[string][]byte{"holder-1": []byte("x")}, ErrInvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Issue(tt.secret, tt.roster, tt.pass, &IssueOptions{WorkFactor: testWorkFactor})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err %v, want %v", err, tt.want)
+			}
+			assertNoSecrets(t, err.Error())
+		})
+	}
+}
+
+func TestFingerprintAndStrings(t *testing.T) {
+	r := testRoster("keygen-1", 2, 3, RoleCryptoOfficer)
+	creds := issue(t, r)
+	for _, c := range creds {
+		if c.Fingerprint != Fingerprint(c.File) || len(c.Fingerprint) != 64 {
+			t.Errorf("fingerprint %q", c.Fingerprint)
+		}
+		if !bytes.HasPrefix(c.File, []byte("-----BEGIN AGE ENCRYPTED FILE-----")) {
+			t.Errorf("not armored: %.40q", c.File)
+		}
+		o := openCred(c, testPass(c.Holder))
+		assertNoSecrets(t, c.String(), o.String(), fmt.Sprint(o), fmt.Sprintf("%+v", c.String()))
+		o.Wipe()
+		if o.p != nil {
+			t.Error("Wipe kept the payload")
+		}
+	}
+}
+
+// assertNoSecrets fails if any text contains the test secret or a test
+// passphrase. Shares never reach a formatted type: Opened and Result
+// format only names, indices, fingerprints and reasons.
+func assertNoSecrets(t *testing.T, texts ...string) {
+	t.Helper()
+	for _, s := range texts {
+		if strings.Contains(s, string(testSecret)) || strings.Contains(s, "pass-phrase-of-") {
+			t.Errorf("secret or passphrase in %q", s)
+		}
+	}
+}
+
+func FuzzOpenCredential(f *testing.F) {
+	r := testRoster("keygen-1", 2, 3, RoleCryptoOfficer)
+	creds := issue(f, r)
+	f.Add(creds[0].File, testPass(creds[0].Holder))
+	f.Add([]byte("-----BEGIN AGE ENCRYPTED FILE-----\n-----END AGE ENCRYPTED FILE-----\n"), []byte("x"))
+	f.Add([]byte("age-encryption.org/v1\n-> scrypt AAAA 10\n"), []byte("x"))
+	f.Fuzz(func(t *testing.T, file, pass []byte) {
+		o := OpenWithOptions("fuzz", file, pass, OpenOptions{MaxWorkFactor: 10})
+		if o.Err == nil && o.p == nil {
+			t.Fatal("no error and no payload")
+		}
+		_ = o.String()
+		_, _, _ = r.Combine([]Opened{o, o})
+	})
+}
+
+func FuzzParseCredential(f *testing.F) {
+	f.Add([]byte(`{"format":"ksk-quorum-credential-v1"}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, plain []byte) {
+		if p, err := parse(plain); err == nil && p == nil {
+			t.Fatal("no error and no payload")
+		}
+	})
+}
