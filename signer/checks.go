@@ -27,6 +27,12 @@ const (
 	// least ksk_policy.retire_safety after the first bundle it no longer
 	// signs.
 	CheckRetireSafety = "SIGN-RETIRE-SAFETY"
+	// CheckRFC5011HoldDown: a KSK that signs, unrevoked, but did not sign
+	// the previous SKR's last bundle has been published, unrevoked, for at
+	// least AddHoldDown (RFC 5011 §2.4.1) before the first bundle it signs;
+	// a warning when the history given (this KSR and the previous SKR)
+	// starts too late to tell.
+	CheckRFC5011HoldDown = "SIGN-RFC5011-HOLDDOWN"
 	// CheckSigValidity: every signature's validity (the bundle's expiration
 	// minus its inception) is within ksk_policy min/max_signature_validity,
 	// and both times fit an RRSIG (1970 to 2106).
@@ -48,7 +54,8 @@ const (
 func CheckIDs() []string {
 	return []string{
 		CheckSchema, CheckKSKValidity, CheckAlgCoverage, CheckSigValidity,
-		CheckRRset, CheckPublishSafety, CheckRetireSafety, CheckKSKMatch,
+		CheckRRset, CheckPublishSafety, CheckRetireSafety, CheckRFC5011HoldDown,
+		CheckKSKMatch,
 		CheckPreviousKSK,
 	}
 }

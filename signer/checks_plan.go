@@ -11,8 +11,8 @@ import (
 
 // The checks of Prepare that need no HSM: SIGN-SCHEMA, SIGN-KSK-VALIDITY,
 // SIGN-ALG-COVERAGE, SIGN-SIG-VALIDITY and the static part of SIGN-RRSET.
-// Publish and retire safety are in safety.go, the checks that need the
-// KSKs in keys.go.
+// Publish and retire safety are in safety.go, RFC 5011's add hold-down in
+// holddown.go, the checks that need the KSKs in keys.go.
 
 func (p *Plan) checkSchemaFit() {
 	n, m := len(p.KSR.Request.Bundles), len(p.Schema.Slots)

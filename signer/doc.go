@@ -8,8 +8,9 @@
 //     configuration (LoadConfig), the schema it names against the KSR,
 //     the KSR itself (ksr.Validate, with the previous SKR when given), the
 //     KSKs' validity windows, algorithm coverage, publish and retire
-//     safety against the previous SKR and the signature validity limits of
-//     the KSK policy. The findings go to a check.Report.
+//     safety against the previous SKR, RFC 5011's add hold-down for a KSK
+//     that starts signing and the signature validity limits of the KSK
+//     policy. The findings go to a check.Report.
 //  2. Plan.BindKeys looks up every KSK of the schema in the HSM (through a
 //     KeySource such as TokenKeys) and checks that each matches its
 //     configured algorithm, size, exponent, key tag and DS, then reruns the

@@ -108,6 +108,7 @@ func Prepare(cfg *Config, opts Options) (*Plan, *check.Report, error) {
 	tl := p.timeline()
 	p.checkPublishSafety(tl)
 	p.checkRetireSafety(tl)
+	p.checkAddHoldDown(tl)
 	p.prepared = len(p.findings)
 	return p, p.Report(), nil
 }
