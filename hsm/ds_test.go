@@ -11,6 +11,7 @@ import (
 
 	"github.com/ksk-dev/ksk/hsm"
 	"github.com/ksk-dev/ksk/hsm/softhsmtest"
+	"github.com/ksk-dev/ksk/internal/testenv"
 	"github.com/miekg/dns"
 )
 
@@ -18,8 +19,8 @@ import (
 // each algorithm with ldns-key2ds (ldnsutils) and dnssec-dsfromkey
 // (bind9-utils) from the DNSKEY ksk prints, and compares.
 func TestDSAgreesWithIndependentTools(t *testing.T) {
-	ldns := requireTool(t, "ldns-key2ds", "ldnsutils")
-	bind := requireTool(t, "dnssec-dsfromkey", "bind9-utils")
+	ldns := testenv.RequireTool(t, "ldns-key2ds", "ldnsutils")
+	bind := testenv.RequireTool(t, "dnssec-dsfromkey", "bind9-utils")
 	tok := softhsmtest.NewToken(t).Open(t)
 	for _, c := range keygenCases {
 		if c.want > 2048 {

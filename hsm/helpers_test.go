@@ -2,8 +2,6 @@ package hsm_test
 
 import (
 	"crypto"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -11,22 +9,6 @@ import (
 	"github.com/ksk-dev/ksk/hsm"
 	"github.com/miekg/dns"
 )
-
-// requireTool returns the path of an independent tool, skipping the test
-// when it is missing, unless CI is set: then missing it is a failure.
-func requireTool(t testing.TB, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	msg := name + " not installed: apt-get install " + pkg
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + "; CI is set, so this is a failure")
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // signDNSKEYSet signs the DNSKEY RRset {dk} with k through miekg/dns and
 // verifies the RRSIG with miekg/dns.

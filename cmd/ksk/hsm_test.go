@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -68,22 +67,6 @@ func wantFailure(t *testing.T, code int, stderr string, wantCode int, fragments 
 			t.Errorf("stderr %q does not mention %q", stderr, f)
 		}
 	}
-}
-
-// requireTool returns the path of an independent tool, skipping the test
-// when it is missing unless CI is set.
-func requireTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	msg := name + " not installed: apt-get install " + pkg
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + "; CI is set, so this is a failure")
-	}
-	t.Skip(msg)
-	return ""
 }
 
 func writeFile(t *testing.T, body string) string {

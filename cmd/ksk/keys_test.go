@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ksk-dev/ksk/hsm/softhsmtest"
+	"github.com/ksk-dev/ksk/internal/testenv"
 	"github.com/miekg/dns"
 )
 
@@ -37,8 +38,8 @@ type tokenJSON = map[string]any
 // checks that list and ds agree with generate and with ldns-key2ds and
 // dnssec-dsfromkey run on the printed DNSKEY, then deletes them.
 func TestKeysLifecycle(t *testing.T) {
-	ldns := requireTool(t, "ldns-key2ds", "ldnsutils")
-	bind := requireTool(t, "dnssec-dsfromkey", "bind9-utils")
+	ldns := testenv.RequireTool(t, "ldns-key2ds", "ldnsutils")
+	bind := testenv.RequireTool(t, "dnssec-dsfromkey", "bind9-utils")
 	tk := softhsmtest.NewToken(t)
 	tk.Setenv(t)
 	cases := []struct{ alg, bits string }{

@@ -16,27 +16,14 @@ import (
 
 	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/check"
+	"github.com/ksk-dev/ksk/internal/testenv"
 )
-
-// needSSHKeygen returns ssh-keygen's path, skipping the test when it is
-// missing outside CI and failing it in CI.
-func needSSHKeygen(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("ssh-keygen")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ssh-keygen is missing (install openssh-client)")
-		}
-		t.Skip("ssh-keygen is missing (install openssh-client)")
-	}
-	return p
-}
 
 // sshKeygenKey makes an unencrypted ed25519 key with ssh-keygen and returns
 // the private key file (the public key is FILE.pub).
 func sshKeygenKey(t *testing.T, dir, name string) string {
 	t.Helper()
-	bin := needSSHKeygen(t)
+	bin := testenv.RequireTool(t, "ssh-keygen", "openssh-client")
 	p := filepath.Join(dir, name)
 	if out, err := exec.Command(bin, "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", p).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v\n%s", err, out)
@@ -330,7 +317,7 @@ func TestLogShow(t *testing.T) {
 // ksk makes verifies with ssh-keygen -Y verify, and one ssh-keygen -Y sign
 // makes is accepted by ksk log witness and ksk log verify.
 func TestLogWitnessSSHKeygen(t *testing.T) {
-	bin := needSSHKeygen(t)
+	bin := testenv.RequireTool(t, "ssh-keygen", "openssh-client")
 	f := newLogFixture(t)
 
 	// ksk -> ssh-keygen: alice's entry (seq 6), made by ksk log witness.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksk-dev/ksk/internal/testenv"
 	"github.com/ksk-dev/ksk/signer"
 	"github.com/ksk-dev/ksk/trustanchor"
 	"github.com/miekg/dns"
@@ -149,7 +150,7 @@ func TestTrustAnchorCLI(t *testing.T) {
 			}},
 		} {
 			t.Run(tool.name, func(t *testing.T) {
-				requireTool(t, tool.name, tool.pkg)
+				testenv.RequireTool(t, tool.name, tool.pkg)
 				got := readDS(t, tool.run(t, filepath.Join(dir, "root-anchors.dnskey")))
 				slices.Sort(got) // dnssec-dsfromkey prints in its own order
 				if strings.Join(got, "\n") != strings.Join(gotDS, "\n") {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ksk-dev/ksk/internal/testenv"
 )
 
 // Names of the validators: the keys of the maps Validate returns.
@@ -42,20 +44,11 @@ var Timeout = 2 * time.Minute
 // naming the Debian package to install.
 func Require(t testing.TB, tool string) string {
 	t.Helper()
-	p, err := exec.LookPath(tool)
-	if err == nil {
-		return p
-	}
 	pkg := packages[tool]
 	if pkg == "" {
 		pkg = "the package that provides it"
 	}
-	msg := fmt.Sprintf("%s is not installed: apt-get install %s (or run scripts/setup.sh)", tool, pkg)
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + "; CI is set, so this is a failure")
-	}
-	t.Skip(msg)
-	return ""
+	return testenv.RequireTool(t, tool, pkg)
 }
 
 // RunError is the error of a tool that exited with a failure status.
