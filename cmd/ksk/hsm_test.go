@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -15,9 +14,7 @@ import (
 // appears on stdout or stderr.
 func kskRun(t *testing.T, tk *softhsmtest.Token, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code = run(args, strings.NewReader(stdin), &out, &errOut)
-	stdout, stderr = out.String(), errOut.String()
+	code, stdout, stderr = runKSK(t, stdin, args...)
 	if tk != nil {
 		for _, secret := range []string{tk.UserPIN, tk.SOPIN} {
 			if strings.Contains(stdout, secret) || strings.Contains(stderr, secret) {

@@ -17,9 +17,7 @@ const ksrTestdata = "../../testdata/iana-root/"
 // ksrVerify runs ksk ksr verify in-process.
 func ksrVerify(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(append([]string{"ksr", "verify"}, args...), strings.NewReader(""), &out, &errOut)
-	return code, out.String(), errOut.String()
+	return runKSK(t, "", append([]string{"ksr", "verify"}, args...)...)
 }
 
 func TestKSRVerifyExitCodes(t *testing.T) {

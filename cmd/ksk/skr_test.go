@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -19,9 +18,7 @@ const (
 // skrVerify runs ksk skr verify in-process.
 func skrVerify(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(append([]string{"skr", "verify"}, args...), strings.NewReader(""), &out, &errOut)
-	return code, out.String(), errOut.String()
+	return runKSK(t, "", append([]string{"skr", "verify"}, args...)...)
 }
 
 func TestSKRVerifyExitCodes(t *testing.T) {
@@ -147,16 +144,16 @@ func TestSKRVerifyJSON(t *testing.T) {
 }
 
 func TestSKRHelp(t *testing.T) {
-	var out, errOut bytes.Buffer
-	if code := run([]string{"skr", "verify", "--help"}, strings.NewReader(""), &out, &errOut); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut.String())
+	code, out, errOut := runKSK(t, "", "skr", "verify", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"Examples:", "--anchors", "--ksr", "--policy", "--at", "--max-size"} {
-		if !strings.Contains(out.String(), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q", want)
 		}
 	}
-	if code := run([]string{"skr"}, strings.NewReader(""), &out, &errOut); code != 2 {
+	if code, _, _ := runKSK(t, "", "skr"); code != 2 {
 		t.Errorf("ksk skr without subcommand: exit %d", code)
 	}
 }
