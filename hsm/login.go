@@ -16,6 +16,10 @@ type LoginOptions struct {
 	Prompter Prompter
 	// Counter counts failed logins; nil means DefaultFailureCounter().
 	Counter *FailureCounter
+	// Secret, when not empty, is the PIN itself, held in memory by the
+	// caller (a ceremony reconstructs it from a quorum of crypto officer
+	// credentials); PIN and Prompter are then not used. The caller wipes it.
+	Secret []byte
 }
 
 func (o LoginOptions) counter() (*FailureCounter, error) {
@@ -70,8 +74,10 @@ func (t *Token) login(u UserType, opts LoginOptions) error {
 	} else if st.Locked() {
 		return fail(t.lockedError(st, u))
 	}
-	pin, err := opts.source().Read(opts.Prompter, fmt.Sprintf("%s %s", t.info, who))
-	if err != nil {
+	var pin string
+	if len(opts.Secret) > 0 {
+		pin = string(opts.Secret)
+	} else if pin, err = opts.source().Read(opts.Prompter, fmt.Sprintf("%s %s", t.info, who)); err != nil {
 		return fail(err)
 	}
 	st, err := counter.attempt(t.info, u, func() error {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Role is what a holder's credential is for.
@@ -126,3 +127,9 @@ func (e *encoder) bytes(v []byte) {
 }
 
 func (e *encoder) str(s string) { e.bytes([]byte(s)) }
+
+// CredentialFileName is the file name of a holder's credential as ksk
+// writes it: ROSTER-ID.HOLDER.age (a ':' of the roster id becomes '-').
+func CredentialFileName(rosterID, holder string) string {
+	return strings.ReplaceAll(rosterID, ":", "-") + "." + holder + ".age"
+}

@@ -1,7 +1,11 @@
 package signer
 
 import (
+	"fmt"
+	"io"
 	"slices"
+	"strings"
+	"text/tabwriter"
 	"time"
 )
 
@@ -68,4 +72,41 @@ func (p *Plan) Summary() []BundleSummary {
 		out[i] = s
 	}
 	return out
+}
+
+// WriteBundleTable writes the bundles of a plan as the table an operator
+// reviews before signing: index, inception, expiration, the ZSK key tags,
+// and the KSKs published, revoked and signing.
+func WriteBundleTable(w io.Writer, bundles []BundleSummary) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tINCEPTION\tEXPIRATION\tZSK TAGS\tPUBLISHED\tREVOKED\tSIGNING")
+	for _, s := range bundles {
+		var pub, rev, sig []string
+		for _, k := range s.KSKs {
+			tag := fmt.Sprint(k.KeyTag)
+			if k.Published {
+				pub = append(pub, tag)
+			}
+			if k.Revoked {
+				rev = append(rev, tag)
+			}
+			if k.Signs {
+				sig = append(sig, tag)
+			}
+		}
+		var zsk []string
+		for _, t := range s.ZSKTags {
+			zsk = append(zsk, fmt.Sprint(t))
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Index, s.Inception.UTC().Format(time.RFC3339), s.Expiration.UTC().Format(time.RFC3339),
+			orDash(zsk), orDash(pub), orDash(rev), orDash(sig))
+	}
+	return tw.Flush()
+}
+
+func orDash(s []string) string {
+	if len(s) == 0 {
+		return "-"
+	}
+	return strings.Join(s, " ")
 }

@@ -71,11 +71,6 @@ func parseSource(spec, what string) (hsm.PINSource, error) {
 	return src, nil
 }
 
-// credentialFileName is the file a holder's credential is written to.
-func credentialFileName(rosterID, holder string) string {
-	return strings.ReplaceAll(rosterID, ":", "-") + "." + holder + ".age"
-}
-
 // issuedCredential is one line of `ksk credentials issue` output.
 type issuedCredential struct {
 	Holder string      `json:"holder"`
@@ -137,9 +132,12 @@ Roster file:
 				}
 			}
 			roster := rf.Roster()
+			if err := os.MkdirAll(outDir, 0o700); err != nil {
+				return fmt.Errorf("%w: --out-dir: %w", errEnvironment, err)
+			}
 			paths := make([]string, len(roster.Holders))
 			for i, h := range roster.Holders {
-				paths[i] = filepath.Join(outDir, credentialFileName(roster.ID, h.Name))
+				paths[i] = filepath.Join(outDir, quorum.CredentialFileName(roster.ID, h.Name))
 				if _, err := os.Lstat(paths[i]); err == nil && !force {
 					return fmt.Errorf("%w: %s: %w; nothing written (use --force)", errUsage, paths[i], atomicfile.ErrExists)
 				}
@@ -236,44 +234,14 @@ Exit status 0 when the quorum is met, 1 when it is not.`,
 				return err
 			}
 			roster := rf.Roster()
-			srcs := map[string]hsm.PINSource{}
-			for _, s := range sources {
-				file, spec, ok := strings.Cut(s, "=")
-				if !ok || file == "" {
-					return usageErrorf("--passphrase-source must be FILE=SRC")
-				}
-				if !containsString(files, file) {
-					return usageErrorf("--passphrase-source names %s, which is not among the files to check", file)
-				}
-				if _, dup := srcs[file]; dup {
-					return usageErrorf("--passphrase-source given twice for %s", file)
-				}
-				if srcs[file], err = parseSource(spec, "--passphrase-source "+file); err != nil {
-					return err
-				}
+			srcs, err := passphraseFlags(files, sources, "files to check")
+			if err != nil {
+				return err
 			}
-			opened := make([]quorum.Opened, 0, len(files))
-			defer func() {
-				for i := range opened {
-					opened[i].Wipe()
-				}
-			}()
-			for _, f := range files {
-				data, err := os.ReadFile(f)
-				if err != nil {
-					return usageErrorf("%v", err)
-				}
-				src, ok := srcs[f]
-				if !ok {
-					src = hsm.PINSource{Kind: hsm.PINFromPrompt}
-				}
-				p, err := src.Read(a.prompter(), "the passphrase of credential "+f)
-				if err != nil {
-					return fmt.Errorf("credential %s: %w", f, err)
-				}
-				pass := []byte(p)
-				opened = append(opened, quorum.Open(f, data, pass))
-				clear(pass)
+			opened, err := a.openCredentials(files, srcs)
+			defer wipeCredentials(opened)
+			if err != nil {
+				return err
 			}
 			secret, res, err := roster.Combine(opened)
 			clear(secret)
@@ -294,6 +262,61 @@ Exit status 0 when the quorum is met, 1 when it is not.`,
 	return cmd
 }
 
+// openCredentials reads and opens each credential file with the passphrase
+// from its source in srcs (prompt when it has none). The caller wipes the
+// result, also on error.
+func (a *app) openCredentials(files []string, srcs map[string]hsm.PINSource) ([]quorum.Opened, error) {
+	opened := make([]quorum.Opened, 0, len(files))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return opened, usageErrorf("%v", err)
+		}
+		src, ok := srcs[f]
+		if !ok {
+			src = hsm.PINSource{Kind: hsm.PINFromPrompt}
+		}
+		p, err := src.Read(a.prompter(), "the passphrase of credential "+f)
+		if err != nil {
+			return opened, fmt.Errorf("credential %s: %w", f, err)
+		}
+		pass := []byte(p)
+		opened = append(opened, quorum.Open(f, data, pass))
+		clear(pass)
+	}
+	return opened, nil
+}
+
+// wipeCredentials wipes the shares of opened credentials.
+func wipeCredentials(opened []quorum.Opened) {
+	for i := range opened {
+		opened[i].Wipe()
+	}
+}
+
+// passphraseFlags parses --passphrase-source FILE=SRC flags: each FILE must
+// be one of files (described by what in errors) and given once.
+func passphraseFlags(files, flags []string, what string) (map[string]hsm.PINSource, error) {
+	srcs := map[string]hsm.PINSource{}
+	for _, s := range flags {
+		file, spec, ok := strings.Cut(s, "=")
+		if !ok || file == "" {
+			return nil, usageErrorf("--passphrase-source must be FILE=SRC")
+		}
+		if !containsString(files, file) {
+			return nil, usageErrorf("--passphrase-source names %s, which is not among the %s", file, what)
+		}
+		if _, dup := srcs[file]; dup {
+			return nil, usageErrorf("--passphrase-source given twice for %s", file)
+		}
+		var err error
+		if srcs[file], err = parseSource(spec, "--passphrase-source "+file); err != nil {
+			return nil, err
+		}
+	}
+	return srcs, nil
+}
+
 func containsString(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -306,15 +329,7 @@ func containsString(list []string, s string) bool {
 // writeCheckResult prints a Combine result; combineErr is a commitment
 // mismatch or a quorum not met.
 func writeCheckResult(a *app, res *quorum.Result, combineErr error) error {
-	findings := []checkFinding{}
-	for _, o := range res.Credentials {
-		if !o.Counted {
-			findings = append(findings, checkFinding{Check: "credential." + o.Reason, Severity: "error", Message: o.Err.Error(), Where: o.Source})
-		}
-	}
-	if combineErr != nil {
-		findings = append(findings, checkFinding{Check: "quorum", Severity: "error", Message: combineErr.Error(), Where: res.RosterID})
-	}
+	findings := quorumFindings(res, combineErr)
 	met := res.Met && combineErr == nil
 	if a.output == "json" {
 		return a.writeJSON(map[string]any{
@@ -323,14 +338,7 @@ func writeCheckResult(a *app, res *quorum.Result, combineErr error) error {
 			"credentials": res.Credentials, "findings": findings,
 		})
 	}
-	fmt.Fprintf(a.out, "Roster %s: %d of %d\n", res.RosterID, res.M, res.N)
-	for _, o := range res.Credentials {
-		if o.Counted {
-			fmt.Fprintf(a.out, "  valid     %s: %d %s (%s)\n", o.Source, o.Index, o.Holder, o.Role)
-		} else {
-			fmt.Fprintf(a.out, "  rejected  %s: %s: %v\n", o.Source, o.Reason, o.Err)
-		}
-	}
+	writeQuorumOutcomes(a.out, res)
 	if met {
 		_, err := fmt.Fprintf(a.out, "Quorum met: %d valid credentials, %d required\n", res.Valid, res.M)
 		return err

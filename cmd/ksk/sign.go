@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ksk-dev/ksk/check"
@@ -354,39 +353,9 @@ func writeSignReview(w io.Writer, res *signResult, plan *signer.Plan, rep *check
 		fmt.Fprintln(&b, fd.String())
 	}
 	b.WriteString("\n")
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tINCEPTION\tEXPIRATION\tZSK TAGS\tPUBLISHED\tREVOKED\tSIGNING")
-	for _, s := range res.Bundles {
-		var pub, rev, sig []string
-		for _, k := range s.KSKs {
-			tag := fmt.Sprint(k.KeyTag)
-			if k.Published {
-				pub = append(pub, tag)
-			}
-			if k.Revoked {
-				rev = append(rev, tag)
-			}
-			if k.Signs {
-				sig = append(sig, tag)
-			}
-		}
-		var zsk []string
-		for _, t := range s.ZSKTags {
-			zsk = append(zsk, fmt.Sprint(t))
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Index, s.Inception.UTC().Format(time.RFC3339), s.Expiration.UTC().Format(time.RFC3339),
-			orDash(zsk), orDash(pub), orDash(rev), orDash(sig))
-	}
-	if err := tw.Flush(); err != nil {
+	if err := signer.WriteBundleTable(&b, res.Bundles); err != nil {
 		return err
 	}
 	_, err := w.Write(b.Bytes())
 	return err
-}
-
-func orDash(s []string) string {
-	if len(s) == 0 {
-		return "-"
-	}
-	return strings.Join(s, " ")
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -117,23 +115,13 @@ token, PIN, key missing).`,
 	return cmd
 }
 
-// trustAnchorPaths returns the XML, DS and DNSKEY files of --out: the DS
-// and DNSKEY files replace the extension of out, if any.
-func trustAnchorPaths(out string) (xml, ds, dnskey string) {
-	base := strings.TrimSuffix(out, filepath.Ext(out))
-	if base == "" || strings.HasSuffix(base, string(filepath.Separator)) {
-		base = out
-	}
-	return out, base + ".ds", base + ".dnskey"
-}
-
 func runTrustAnchor(a *app, f *trustAnchorFlags) error {
 	for _, req := range []struct{ flag, v string }{{"--config", f.config}, {"--out", f.out}} {
 		if req.v == "" {
 			return usageErrorf("%s is required", req.flag)
 		}
 	}
-	xmlPath, dsPath, keyPath := trustAnchorPaths(f.out)
+	xmlPath, dsPath, keyPath := trustanchor.FilePaths(f.out)
 	res := &trustAnchorResult{Config: f.config, Out: xmlPath, DSFile: dsPath, DNSKEY: keyPath, Keys: []trustAnchorKey{}, Findings: []check.Finding{}}
 	paths := []string{xmlPath, dsPath, keyPath}
 	if !f.force {
@@ -154,13 +142,9 @@ func runTrustAnchor(a *app, f *trustAnchorFlags) error {
 	if err != nil {
 		return err
 	}
-	zone := cfg.Policy.KSK.SignersName
-	if zone == "" {
-		zone = "."
-	}
 	id := f.id
 	if id == "" {
-		if id, err = newUUID(); err != nil {
+		if id, err = trustanchor.NewID(); err != nil {
 			return fmt.Errorf("%w: TrustAnchor id: %w", errEnvironment, err)
 		}
 	}
@@ -174,27 +158,13 @@ func runTrustAnchor(a *app, f *trustAnchorFlags) error {
 		return err
 	}
 	defer s.close()
-	src := signer.TokenKeys(s.tok)
-	report := &check.Report{}
-	ta := &trustanchor.TrustAnchor{ID: id, Source: source, Zone: zone}
-	for _, name := range names {
-		kc := cfg.Keys[name]
-		key, err := src.FindKey(kc.Label)
-		if err != nil {
-			return fmt.Errorf("key %s (label %q): %w", name, kc.Label, err)
-		}
-		dk, rep := signer.MatchKey(cfg, kc, zone, key)
-		report.Add(rep.Findings...)
-		if !rep.Valid() || dk == nil {
-			continue
-		}
-		anchor, err := trustanchor.NewKeyDigest(kc.Label, dk, kc.ValidFrom, kc.ValidUntil)
-		if err != nil {
-			report.Errorf(signer.CheckKSKMatch, fmt.Sprintf("key %s label %q", name, kc.Label), "key %s (label %q): %v", name, kc.Label, err)
-			continue
-		}
-		ta.Anchors = append(ta.Anchors, anchor)
-		res.Keys = append(res.Keys, trustAnchorKey{Name: name, Label: kc.Label, ID: anchor.ID, KeyTag: anchor.KeyTag,
+	ta, keys, report, err := signer.BuildTrustAnchor(cfg, names, signer.TokenKeys(s.tok), id, source)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		anchor := k.Anchor
+		res.Keys = append(res.Keys, trustAnchorKey{Name: k.Name, Label: k.Label, ID: anchor.ID, KeyTag: anchor.KeyTag,
 			Algorithm: anchor.Algorithm, DigestType: anchor.DigestType, Digest: strings.ToUpper(hex.EncodeToString(anchor.Digest)),
 			ValidFrom: anchor.ValidFrom.Format(time.RFC3339), ValidUntil: formatOptionalTime(anchor.ValidUntil)})
 	}
@@ -202,12 +172,13 @@ func runTrustAnchor(a *app, f *trustAnchorFlags) error {
 		return a.trustAnchorRejected(res, report)
 	}
 
-	files, err := buildTrustAnchorFiles(ta, cfg.Policy.KSK.TTL)
+	xmlData, dsData, keyData, err := trustanchor.Files(ta, cfg.Policy.KSK.TTL)
 	if err != nil {
 		return err
 	}
-	if err := writeAllOrNothing(paths, files, f.force); err != nil {
-		return err
+	files := [][]byte{xmlData, dsData, keyData}
+	if err := atomicfile.WriteAll(paths, files, 0o644, f.force); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	sum := sha256.Sum256(files[0])
 	res.Valid, res.Written, res.Findings = true, true, report.Findings
@@ -255,57 +226,6 @@ func trustAnchorKeyNames(cfg *signer.Config, keys []string, config string) ([]st
 	return names, nil
 }
 
-// buildTrustAnchorFiles returns the XML, DS and DNSKEY files of ta, after
-// checking that the XML parses back to anchors that match their DNSKEYs.
-func buildTrustAnchorFiles(ta *trustanchor.TrustAnchor, ttl uint32) ([][]byte, error) {
-	xmlData := trustanchor.Marshal(ta)
-	back, err := trustanchor.Parse(strings.NewReader(string(xmlData)), trustanchor.ParseOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("the trust anchor file does not parse back: %w", err)
-	}
-	if len(back.Anchors) != len(ta.Anchors) {
-		return nil, fmt.Errorf("the trust anchor file parses back to %d anchors, not %d", len(back.Anchors), len(ta.Anchors))
-	}
-	for _, an := range back.Anchors {
-		if !an.Matches(an.DNSKEY(ttl)) {
-			return nil, fmt.Errorf("KeyDigest %s does not match its own DNSKEY", an.ID)
-		}
-	}
-	keys, err := trustanchor.MarshalDNSKEY(back, ttl)
-	if err != nil {
-		return nil, fmt.Errorf("DNSKEY records: %w", err)
-	}
-	return [][]byte{xmlData, trustanchor.MarshalDS(back, ttl), keys}, nil
-}
-
-// writeAllOrNothing writes data[i] to paths[i] atomically. Without force
-// none is written when any exists; if a write fails, the files this call
-// created are removed again (with force, files it replaced stay replaced).
-func writeAllOrNothing(paths []string, data [][]byte, force bool) error {
-	existed := make([]bool, len(paths))
-	for i, p := range paths {
-		if _, err := os.Lstat(p); err == nil {
-			if !force {
-				return fmt.Errorf("%w: %s: %w; nothing written", errUsage, p, atomicfile.ErrExists)
-			}
-			existed[i] = true
-		}
-	}
-	for i, p := range paths {
-		if err := atomicfile.Write(p, data[i], 0o644, force); err != nil {
-			var removed []error
-			for j := range i {
-				if !existed[j] {
-					removed = append(removed, os.Remove(paths[j]))
-				}
-			}
-			err = fmt.Errorf("%w: %w", errUsage, err)
-			return errors.Join(append([]error{err}, removed...)...)
-		}
-	}
-	return nil
-}
-
 // trustAnchorRejected reports keys that do not match their configuration:
 // every finding, then a line naming the checks; nothing was written. It
 // returns a silent errRejected (exit 1).
@@ -330,17 +250,4 @@ func formatOptionalTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// newUUID returns a random (version 4) UUID in upper case, like the ids
-// of IANA's root-anchors.xml.
-func newUUID() (string, error) {
-	var u [16]byte
-	if _, err := rand.Read(u[:]); err != nil {
-		return "", fmt.Errorf("random UUID: %w", err)
-	}
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	h := strings.ToUpper(hex.EncodeToString(u[:]))
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 }

@@ -71,3 +71,31 @@ func Write(path string, data []byte, perm fs.FileMode, overwrite bool) (err erro
 	}
 	return nil
 }
+
+// WriteAll writes data[i] to paths[i], each atomically, as one output:
+// without overwrite none is written when any exists (ErrExists), and if a
+// write fails the files this call created are removed again (with
+// overwrite, files it replaced stay replaced).
+func WriteAll(paths []string, data [][]byte, perm fs.FileMode, overwrite bool) error {
+	existed := make([]bool, len(paths))
+	for i, p := range paths {
+		if _, err := os.Lstat(p); err == nil {
+			if !overwrite {
+				return fmt.Errorf("%s: %w; nothing written", p, ErrExists)
+			}
+			existed[i] = true
+		}
+	}
+	for i, p := range paths {
+		if err := Write(p, data[i], perm, overwrite); err != nil {
+			errs := []error{err}
+			for j := range i {
+				if !existed[j] {
+					errs = append(errs, os.Remove(paths[j]))
+				}
+			}
+			return errors.Join(errs...)
+		}
+	}
+	return nil
+}

@@ -93,6 +93,10 @@ func Want(t reflect.Type) string {
 		return "a string"
 	case reflect.Slice:
 		return "a list of " + strings.TrimPrefix(Want(t.Elem()), "a ") + "s"
+	case reflect.Struct, reflect.Map:
+		return "a mapping"
+	case reflect.Pointer:
+		return Want(t.Elem())
 	}
 	return t.String()
 }
