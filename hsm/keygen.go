@@ -23,8 +23,11 @@ type GenerateOptions struct {
 	Bits int
 	// Backupable makes the private key extractable, but only under a
 	// trusted wrapping key (CKA_EXTRACTABLE and CKA_WRAP_WITH_TRUSTED both
-	// true), so that it can later be backed up to another HSM. Without it
-	// the key is never extractable.
+	// true), so that it can later be backed up to another HSM. Only the
+	// security officer can create a CKA_TRUSTED key (see
+	// Token.ImportTrustedWrappingKey and docs/backup.md), so exporting the
+	// key needs the SO as well as the user. Without it the key is never
+	// extractable.
 	Backupable bool
 }
 

@@ -39,7 +39,7 @@ func newKeysCmd(a *app) *cobra.Command {
 	var df dnskeyFlags
 	cmd := &cobra.Command{
 		Use:   "keys",
-		Short: "Generate, list, delete KSKs in the HSM and print their DS records",
+		Short: "Generate, list, delete, back up and restore KSKs in the HSM and print their DS records",
 		Long: `Manage the Key Signing Keys on a PKCS#11 token.
 
 ` + hsmFlagsHelp,
@@ -58,6 +58,8 @@ func newKeysCmd(a *app) *cobra.Command {
 		newKeysListCmd(a, &hf, &df),
 		newKeysDeleteCmd(a, &hf, &df),
 		newKeysDSCmd(a, &hf, &df),
+		newKeysBackupCmd(a, &hf, &df),
+		newKeysRestoreCmd(a, &hf),
 	)
 	return cmd
 }
