@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
 
 	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/check"
@@ -29,7 +27,7 @@ docs/attestation-log.md for the format and how to check it by hand.`,
 		Args: cobra.NoArgs,
 		RunE: needSubcommand,
 	}
-	cmd.AddCommand(newLogVerifyCmd(a), newLogShowCmd(a), newLogWitnessCmd(a), newLogHeadCmd(a))
+	cmd.AddCommand(newLogVerifyCmd(a), newLogShowCmd(a), newLogWitnessCmd(a), newLogHeadCmd(a), newLogPublishCmd(a))
 	return cmd
 }
 
@@ -96,6 +94,7 @@ type logReport struct {
 	Witnesses      []witnessReport `json:"witnesses"`
 	Unsealed       int64           `json:"unsealed_entries"`
 	AttestationKey string          `json:"attestation_key_pinned"`
+	Rekor          *rekorReport    `json:"rekor,omitempty"`
 	Findings       []check.Finding `json:"findings"`
 }
 
@@ -175,6 +174,7 @@ func printFindings(w io.Writer, fs []check.Finding) {
 
 func newLogVerifyCmd(a *app) *cobra.Command {
 	var fl logVerifyFlags
+	var rfl rekorVerifyFlags
 	cmd := &cobra.Command{
 		Use:   "verify LOG",
 		Short: "Verify an attestation log's hash chain, seals and witness signatures",
@@ -191,10 +191,15 @@ reordered or truncated entries, a bad or untrusted signature), 2 the file or
 a flag could not be read.`,
 		Example: `  ksk log verify ceremony.log
   ksk log verify ceremony.log --head 9b2e61c3...0d --attestation-key attest.pem --allowed-signers witnesses
+  ksk log verify ceremony.log --rekor-key rekor.pub
   ksk log verify -o json ceremony.log | jq .valid`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := fl.options()
+			if err != nil {
+				return err
+			}
+			rc, err := rfl.prepare(args[0], &opts)
 			if err != nil {
 				return err
 			}
@@ -203,6 +208,9 @@ a flag could not be read.`,
 				return err
 			}
 			r := newLogReport(args[0], res, opts)
+			if err := rc.finish(cmd.Context(), &r); err != nil {
+				return err
+			}
 			if a.output == "json" {
 				if err := a.writeJSON(r); err != nil {
 					return err
@@ -217,6 +225,7 @@ a flag could not be read.`,
 		},
 	}
 	fl.register(cmd)
+	rfl.register(cmd)
 	return cmd
 }
 
@@ -232,6 +241,7 @@ func printLogReport(w io.Writer, r logReport) {
 	for _, x := range r.Witnesses {
 		fmt.Fprintf(w, "Witness: seq %d %s, key %s, signed head %s\n", x.Seq, x.Name, x.KeyFingerprint, x.SignedHead)
 	}
+	printRekorReport(w, r.Rekor)
 	fmt.Fprintf(w, "Head: %s\n", r.Head)
 	fmt.Fprintf(w, "PGP Words: %s\n", r.HeadPGPWords)
 	printFindings(w, r.Findings)
@@ -240,13 +250,6 @@ func printLogReport(w io.Writer, r logReport) {
 	} else {
 		fmt.Fprintln(w, "Result: INVALID")
 	}
-}
-
-func short(s string) string {
-	if len(s) > 16 {
-		return s[:16] + "…"
-	}
-	return s
 }
 
 // showEntry is an entry in ksk log show -o json.
@@ -298,7 +301,7 @@ entry, followed by the finding, and the exit status is 1.`,
 					entries = append(entries, newShowEntry(e, h, line))
 					return nil
 				}
-				printShowEntry(a.out, e, h)
+				attest.WriteTranscriptEntry(a.out, e, h)
 				return nil
 			}
 			res, err := verifyLog(args[0], opts)
@@ -337,32 +340,6 @@ entry, followed by the finding, and the exit status is 1.`,
 	}
 	fl.register(cmd)
 	return cmd
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func printShowEntry(w io.Writer, e *attest.Entry, h attest.Hash) {
-	fmt.Fprintf(w, "#%d  %s  %s %s  by %s\n", e.Seq, e.Time.Format(attest.TimeLayout), e.Type, e.Step, e.Actor)
-	for _, k := range sortedKeys(e.Details) {
-		fmt.Fprintf(w, "      %s: %s\n", k, strings.ReplaceAll(e.Details[k], "\n", "\n        "))
-	}
-	for _, f := range e.Files {
-		fmt.Fprintf(w, "      %-7s %s  sha256 %s\n", f.Role, f.Path, short(f.SHA256.String()))
-	}
-	if s := e.Seal; s != nil {
-		fmt.Fprintf(w, "      SEAL: head %s signed by attestation key %s (%s)\n", short(s.Head.String()), short(s.KeyFingerprint.String()), s.Alg)
-	}
-	if x := e.Witness; x != nil {
-		fmt.Fprintf(w, "      WITNESS: %s signed head %s with %s\n", x.Name, short(x.Head.String()), x.KeyFingerprint)
-	}
-	fmt.Fprintf(w, "      entry hash %s\n\n", short(h.String()))
 }
 
 func newShowEntry(e *attest.Entry, h attest.Hash, line int) showEntry {
