@@ -87,6 +87,8 @@ Exit codes: 0 success, 1 input rejected, 2 usage or configuration error,
 		newSignCmd(a),
 		newTrustAnchorCmd(a),
 		newCredentialsCmd(a),
+		newCeremonyCmd(a),
+		newRolloverCmd(a),
 	)
 	return root
 }

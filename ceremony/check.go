@@ -1,0 +1,386 @@
+package ceremony
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/ksk-dev/ksk/internal/yamlpath"
+	"github.com/ksk-dev/ksk/ksr"
+	"github.com/ksk-dev/ksk/quorum"
+	"github.com/ksk-dev/ksk/signer"
+	"github.com/ksk-dev/ksk/trustanchor"
+	"golang.org/x/crypto/ssh"
+)
+
+// CheckOptions are the inputs of Check besides the script.
+type CheckOptions struct {
+	// Dir is the directory relative file names of the script are resolved
+	// against; "" means the script's own directory.
+	Dir string
+	// Params override the script's params.
+	Params map[string]string
+}
+
+// Plan is a checked script: every participant, HSM, quorum and file it
+// names resolved, ready to run. Building it touches no HSM.
+type Plan struct {
+	// Script is the script.
+	Script *Script
+	// Path is the script's path and SHA256 the hex SHA-256 of its bytes.
+	Path, SHA256 string
+	// Dir is the directory relative file names are resolved against.
+	Dir string
+	// Steps are the steps in order.
+	Steps []*PlannedStep
+
+	people  map[string]*Participant
+	sshKeys map[string]ssh.PublicKey
+	hsms    map[string]*HSM
+	quorums map[string]*plannedQuorum
+}
+
+// PlannedStep is one step of a Plan.
+type PlannedStep struct {
+	// ID is ACT.STEP, the step's name in the log.
+	ID string
+	// Number is "act-number.step-number", from 1, for people.
+	Number string
+	// Act is the step's act.
+	Act *Act
+	// Step is the step as written.
+	Step *Step
+	// TouchesHSM reports that the step changes or uses the HSM: it is
+	// recorded as started before and done after, and never silently
+	// repeated.
+	TouchesHSM bool
+	// Inputs and Outputs are the files the step reads and writes,
+	// resolved.
+	Inputs, Outputs []string
+
+	kind *kind
+	path string // acts[i].steps[j], for messages
+}
+
+// plannedQuorum is a quorum with its roster.
+type plannedQuorum struct {
+	*Quorum
+	roster  quorum.Roster
+	pins    map[string]string // holder -> credential SHA-256
+	rosterF string            // resolved roster path
+}
+
+// manifest is what ksk credentials issue -o json prints.
+type manifest struct {
+	RosterID     string               `json:"roster_id"`
+	M            int                  `json:"m"`
+	N            int                  `json:"n"`
+	RosterDigest string               `json:"roster_digest"`
+	Credentials  []manifestCredential `json:"credentials"`
+}
+
+type manifestCredential struct {
+	Holder string `json:"holder"`
+	Role   string `json:"role"`
+	Index  int    `json:"index"`
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+}
+
+// Check loads the script at path and resolves everything it names: the
+// files each step reads exist (or an earlier step writes them) and parse,
+// rosters and credential pins agree with the participants, signer
+// configurations name their schemas. It touches no HSM. Errors wrap
+// ErrRead, ErrSyntax, ErrUnknownKey or ErrInvalid and name the path in the
+// script.
+func Check(path string, opts CheckOptions) (*Plan, error) {
+	data, err := yamlpath.ReadFile(path, MaxScriptSize, ErrRead)
+	if err != nil {
+		return nil, err
+	}
+	s, err := Parse(data, opts.Params)
+	if err != nil {
+		return nil, fmt.Errorf("script %s: %w", path, err)
+	}
+	dir := opts.Dir
+	if dir == "" {
+		dir = filepath.Dir(path)
+	}
+	sum := sha256.Sum256(data)
+	p := &Plan{Script: s, Path: path, SHA256: hex.EncodeToString(sum[:]), Dir: dir,
+		people: map[string]*Participant{}, sshKeys: map[string]ssh.PublicKey{}, hsms: map[string]*HSM{}, quorums: map[string]*plannedQuorum{}}
+	if err := p.resolve(); err != nil {
+		return nil, fmt.Errorf("script %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// File resolves a file name of the script.
+func (p *Plan) File(name string) string {
+	if name == "" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(p.Dir, name)
+}
+
+func (p *Plan) resolve() error {
+	s := p.Script
+	v := &validator{lines: s.lines}
+	for i := range s.Participants {
+		pp := &s.Participants[i]
+		p.people[pp.ID] = pp
+		if pp.SSHKeyFile != "" {
+			data, err := yamlpath.ReadFile(p.File(pp.SSHKeyFile), 64<<10, ErrRead)
+			if err != nil {
+				v.fail(fmt.Sprintf("participants[%d].ssh_key_file", i), "%v", err)
+				continue
+			}
+			pp.SSHKey = strings.TrimSpace(string(data))
+		}
+		if pp.SSHKey != "" {
+			k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(pp.SSHKey))
+			if err != nil {
+				v.fail(fmt.Sprintf("participants[%d]", i), "ssh key of %s: %v", pp.ID, err)
+				continue
+			}
+			p.sshKeys[pp.ID] = k
+		}
+	}
+	for i := range s.HSMs {
+		p.hsms[s.HSMs[i].ID] = &s.HSMs[i]
+	}
+
+	// Steps, in order, with the files each reads and writes.
+	written := map[string]string{} // resolved output -> step that writes it
+	for ai := range s.Acts {
+		a := &s.Acts[ai]
+		for si := range a.Steps {
+			st := &a.Steps[si]
+			ps := &PlannedStep{ID: a.ID + "." + st.ID, Number: fmt.Sprintf("%d.%d", ai+1, si+1), Act: a, Step: st, kind: kinds[st.Type]}
+			ps.TouchesHSM = ps.kind.touchesHSM
+			ps.Inputs, ps.Outputs = p.stepFiles(st)
+			ps.path = fmt.Sprintf("acts[%d].steps[%d]", ai, si)
+			for _, in := range ps.Inputs {
+				if _, ok := written[in]; ok {
+					continue
+				}
+				if _, err := os.Stat(in); err != nil {
+					v.fail(ps.path, "step %s: input %s: %v", ps.ID, in, errors.Unwrap(err))
+				}
+			}
+			for _, out := range ps.Outputs {
+				if w, ok := written[out]; ok {
+					v.fail(ps.path, "step %s: output %s is also written by step %s", ps.ID, out, w)
+				}
+				written[out] = ps.ID
+			}
+			p.Steps = append(p.Steps, ps)
+		}
+	}
+
+	for i := range s.Quorums {
+		q := &s.Quorums[i]
+		pq, err := p.loadQuorum(q, written)
+		if err != nil {
+			v.fail(fmt.Sprintf("quorums[%d]", i), "quorum %s: %v", q.ID, err)
+			continue
+		}
+		p.quorums[q.ID] = pq
+	}
+
+	// What can be checked of the inputs that exist now.
+	for _, ps := range p.Steps {
+		st := ps.Step
+		path, id := ps.path, ps.ID
+		if st.Config != "" {
+			if _, ok := written[p.File(st.Config)]; !ok {
+				cfg, err := signer.LoadConfig(p.File(st.Config))
+				switch {
+				case err != nil:
+					v.fail(path+".config", "step %s: %v", id, err)
+				case st.Schema != "":
+					if _, err := cfg.Schema(st.Schema); err != nil {
+						v.fail(path+".schema", "step %s: %s: %v", id, st.Config, err)
+					}
+				}
+				for i, k := range st.Keys {
+					if st.Type == TypeSignerConfig && i > 0 {
+						continue // the step adds it
+					}
+					if cfg != nil && cfg.Keys[k] == nil {
+						v.fail(path+".keys", "step %s: %s has no key %q", id, st.Config, k)
+					}
+				}
+			}
+		}
+		for _, f := range []struct{ field, name string }{{"ksr", st.KSR}, {"previous_skr", st.PreviousSKR}} {
+			if f.name == "" {
+				continue
+			}
+			if _, ok := written[p.File(f.name)]; ok {
+				continue
+			}
+			if _, err := parseKSRFile(p.File(f.name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				v.fail(path+"."+f.field, "step %s: %v", id, err)
+			}
+		}
+		for _, w := range st.Witnesses {
+			if p.people[w] != nil && p.sshKeys[w] == nil && p.people[w].SSHKeyFile == "" && p.people[w].SSHKey == "" {
+				v.fail(path+".witnesses", "step %s: %s has no SSH key", id, w)
+			}
+		}
+	}
+	return errors.Join(v.errs...)
+}
+
+// stepFiles returns the resolved files a step reads and writes.
+func (p *Plan) stepFiles(st *Step) (in, out []string) {
+	add := func(list *[]string, names ...string) {
+		for _, n := range names {
+			if n != "" {
+				*list = append(*list, p.File(n))
+			}
+		}
+	}
+	if st.Skipped() {
+		return nil, nil // reads and writes nothing this run
+	}
+	switch st.Type {
+	case TypeRekorPublish:
+		add(&in, st.RekorKey)
+	case TypeKSRLoad:
+		add(&in, st.KSR, st.PreviousSKR, st.Policy)
+	case TypeSign:
+		add(&in, st.Config)
+		add(&out, st.Out)
+	case TypeTrustAnchor:
+		add(&in, st.Config)
+		x, ds, key := trustanchor.FilePaths(p.File(st.Out))
+		out = append(out, x, ds, key)
+	case TypeWriteOutputs:
+		add(&in, st.Files...)
+		for _, f := range st.Files {
+			out = append(out, filepath.Join(p.File(st.To), filepath.Base(f)))
+		}
+	case TypeKeygen:
+		add(&out, st.Out)
+	case TypeCredentialsIssue:
+		dir := p.File(st.Out)
+		out = append(out, filepath.Join(dir, credentialsManifest))
+	default:
+		return p.drStepFiles(st, add)
+	}
+	return in, out
+}
+
+// credentialsManifest is the file a credentials-issue step writes beside
+// the credentials: the same JSON as ksk credentials issue -o json.
+const credentialsManifest = "credentials.json"
+
+func (p *Plan) loadQuorum(q *Quorum, written map[string]string) (*plannedQuorum, error) {
+	pq := &plannedQuorum{Quorum: q, rosterF: p.File(q.Roster), pins: map[string]string{}}
+	data, err := yamlpath.ReadFile(pq.rosterF, quorum.MaxRosterFileSize, ErrRead)
+	if err != nil {
+		return nil, err
+	}
+	rf, err := quorum.ParseRosterFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("roster %s: %w", q.Roster, err)
+	}
+	pq.roster = rf.Roster()
+	want := quorum.RoleCryptoOfficer
+	if q.Purpose == "key-backup" {
+		want = quorum.RoleRecoveryKeyShareHolder
+	}
+	var problems []string
+	for _, h := range pq.roster.Holders {
+		if h.Role != want {
+			problems = append(problems, fmt.Sprintf("roster holder %s is a %s; a %s quorum is held by %ss", h.Name, h.Role, q.Purpose, want))
+		}
+		if p.holder(h.Name, string(h.Role)) == nil {
+			problems = append(problems, fmt.Sprintf("roster holder %s is not a participant with role %s (participants: id or holder)", h.Name, h.Role))
+		}
+	}
+	for _, pp := range p.Script.Participants {
+		if pp.Credential != "" && p.holderName(&pp) != "" && slices.ContainsFunc(pq.roster.Holders, func(h quorum.Holder) bool { return h.Name == p.holderName(&pp) }) {
+			pq.pins[p.holderName(&pp)] = pp.Credential
+		}
+	}
+	if q.Credentials != "" {
+		if _, ok := written[p.File(q.Credentials)]; !ok {
+			if err := pq.loadManifest(p.File(q.Credentials)); err != nil {
+				problems = append(problems, err.Error())
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return pq, nil
+}
+
+// loadManifest pins the credentials that ksk credentials issue -o json
+// listed; a pin in the participants must agree.
+func (pq *plannedQuorum) loadManifest(path string) error {
+	data, err := yamlpath.ReadFile(path, 1<<20, ErrRead)
+	if err != nil {
+		return err
+	}
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("credentials %s: %w", path, err)
+	}
+	d := pq.roster.Digest()
+	if m.RosterID != pq.roster.ID || m.RosterDigest != hex.EncodeToString(d[:]) {
+		return fmt.Errorf("credentials %s were issued for roster %s (digest %s), not this roster %s (digest %x)", path, m.RosterID, m.RosterDigest, pq.roster.ID, d)
+	}
+	for _, c := range m.Credentials {
+		if pin, ok := pq.pins[c.Holder]; ok && pin != c.SHA256 {
+			return fmt.Errorf("credentials %s: holder %s's credential %s differs from the participant's credential %s", path, c.Holder, c.SHA256, pin)
+		}
+		pq.pins[c.Holder] = c.SHA256
+	}
+	return nil
+}
+
+// holderName is a participant's name in a roster.
+func (p *Plan) holderName(pp *Participant) string {
+	if pp.Role != RoleCryptoOfficer && pp.Role != RoleRecoveryKeyShareHolder {
+		return ""
+	}
+	if pp.Holder != "" {
+		return pp.Holder
+	}
+	return pp.ID
+}
+
+// holder returns the participant holding a roster name with a role.
+func (p *Plan) holder(name, role string) *Participant {
+	for i := range p.Script.Participants {
+		pp := &p.Script.Participants[i]
+		if pp.Role == role && p.holderName(pp) == name {
+			return pp
+		}
+	}
+	return nil
+}
+
+// parseKSRFile parses a KSR or SKR file.
+func parseKSRFile(path string) (*ksr.Document, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	d, err := ksr.Parse(f, ksr.ParseOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return d, nil
+}

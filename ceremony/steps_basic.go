@@ -1,0 +1,116 @@
+package ceremony
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ksk-dev/ksk/attest"
+	"github.com/ksk-dev/ksk/hsm"
+	"golang.org/x/crypto/ssh"
+)
+
+// runNarrative: the actor does what the text says; the Runner asks for
+// the confirmation.
+func runNarrative(*Runner, *stepRun) error { return nil }
+
+// runConfirm: as narrative; the expected result is what is confirmed.
+func runConfirm(r *Runner, x *stepRun) error {
+	if x.st.Expect != "" {
+		x.details["expected"] = x.st.Expect
+	}
+	return nil
+}
+
+// runNotify: the actor informs the recipients of what the text says; the
+// log records who was told, so that communication steps of a procedure
+// (for example telling the zone maintainer of a signing disaster) leave a
+// trace.
+func runNotify(r *Runner, x *stepRun) error {
+	x.details["recipients"] = strings.Join(x.st.Recipients, ", ")
+	r.printf("  Inform: %s\n", strings.Join(x.st.Recipients, ", "))
+	return nil
+}
+
+// runWitness: each witness signs the log's head with their SSH key; the
+// signature is checked against the key the script pins for them and
+// recorded as a witness entry. Witnesses who signed before an
+// interruption are not asked again.
+func runWitness(r *Runner, x *stepRun) error {
+	for _, who := range x.st.Witnesses {
+		if r.witnessed[x.ps.ID][who] {
+			r.printf("  %s signed before the interruption.\n", who)
+			continue
+		}
+		want := r.plan.sshKeys[who]
+		head := r.log.WitnessHead()
+		msg := attest.WitnessMessage(head)
+		r.printf("  %s signs the head %s\n    %s\n", who, head, head.Words())
+		in, err := r.opts.Operator.Witness(x.info, who, msg)
+		if err != nil {
+			return err
+		}
+		var pub ssh.PublicKey
+		if in.Signer != nil {
+			pub = in.Signer.PublicKey()
+		}
+		if pub != nil && !bytes.Equal(pub.Marshal(), want.Marshal()) {
+			return fmt.Errorf("%w: witness %s: the key given is %s, the script pins %s", ErrStepFailed, who, ssh.FingerprintSHA256(pub), ssh.FingerprintSHA256(want))
+		}
+		if in.Signer != nil {
+			_, err = r.log.Witness(x.ps.ID, who, in.Signer)
+		} else {
+			_, err = r.log.AddWitnessSignature(x.ps.ID, who, want, in.Armored)
+		}
+		if err != nil {
+			if errors.Is(err, attest.ErrBadSignature) || errors.Is(err, attest.ErrMalformed) {
+				return fmt.Errorf("%w: witness %s: %w", ErrStepFailed, who, err)
+			}
+			return fmt.Errorf("%w: log: %w", ErrEnvironment, err)
+		}
+		if r.witnessed[x.ps.ID] == nil {
+			r.witnessed[x.ps.ID] = map[string]bool{}
+		}
+		r.witnessed[x.ps.ID][who] = true
+		r.printf("  %s's signature (%s) verifies and is recorded.\n", who, ssh.FingerprintSHA256(want))
+	}
+	return nil
+}
+
+// runSeal: the ceremony attestation key in the HSM signs the log's head.
+func runSeal(r *Runner, x *stepRun) error {
+	tok, err := r.token(x.st.HSM)
+	if err != nil {
+		return err
+	}
+	key, err := tok.FindKey(x.st.Key)
+	if err != nil {
+		return fmt.Errorf("%w: HSM %s: attestation key %q: %w", ErrEnvironment, x.st.HSM, x.st.Key, err)
+	}
+	switch key.Algorithm() {
+	case hsm.ECDSAP256SHA256, hsm.ED25519, hsm.RSASHA256:
+	default:
+		return fmt.Errorf("%w: attestation key %q is %s; a seal takes ECDSA P-256 (Rekor's choice), Ed25519 or RSA/SHA-256", ErrStepFailed, x.st.Key, key.Algorithm())
+	}
+	before := r.log.Head()
+	if _, err := r.log.Seal(x.ps.ID, x.st.Actor, key); err != nil {
+		return fmt.Errorf("%w: seal: %w", ErrEnvironment, err)
+	}
+	fp, _, _ := attest.KeyFingerprint(key.Public())
+	r.printf("  Sealed head %s\n    %s\n  with %s key %q (SHA-256 of its public key %s)\n", before, before.Words(), key.Algorithm(), x.st.Key, fp)
+	x.details["sealed_seq"] = strconv.FormatInt(r.log.Seq(), 10)
+	return nil
+}
+
+// token returns the activated token of an HSM of the script.
+func (r *Runner) token(id string) (*hsm.Token, error) {
+	t := r.tokens[id]
+	if t == nil {
+		return nil, fmt.Errorf("%w: HSM %s is not activated", ErrEnvironment, id)
+	}
+	return t, nil
+}
+
+func fingerprint(k ssh.PublicKey) string { return ssh.FingerprintSHA256(k) }

@@ -1,0 +1,301 @@
+package ceremony
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/ksk-dev/ksk/attest"
+	"github.com/ksk-dev/ksk/hsm"
+	"github.com/ksk-dev/ksk/internal/atomicfile"
+	"github.com/ksk-dev/ksk/quorum"
+)
+
+// runQuorum: holders present their credentials; M distinct valid ones
+// rebuild the quorum's secret in memory. Every credential presented is
+// recorded with its SHA-256 and whether it counted, and why not.
+func runQuorum(r *Runner, x *stepRun) error {
+	pq := r.plan.quorums[x.st.Quorum]
+	opened, err := r.presentCredentials(x, pq)
+	defer wipeOpened(opened)
+	if err != nil {
+		return err
+	}
+	secret, res, err := pq.roster.Combine(opened)
+	x.details["quorum"] = pq.ID
+	x.details["roster_id"] = pq.roster.ID
+	x.details["m"] = strconv.Itoa(res.M)
+	x.details["n"] = strconv.Itoa(res.N)
+	r.recordCredentials(x, "", res, opened)
+	if err != nil {
+		if errors.Is(err, quorum.ErrQuorumNotMet) || errors.Is(err, quorum.ErrAltered) {
+			return fmt.Errorf("%w: quorum %s: %w", ErrStepFailed, pq.ID, err)
+		}
+		return err
+	}
+	if old := r.secrets[pq.ID]; old != nil {
+		clear(old)
+	}
+	r.secrets[pq.ID] = secret
+	r.printf("  Quorum met: %d valid credentials of %d required. The secret is held in memory only.\n", res.Valid, res.M)
+	return nil
+}
+
+// presentCredentials asks the holders of a quorum for their credentials,
+// opens them and applies the script's pins. The caller wipes the result.
+func (r *Runner) presentCredentials(x *stepRun, pq *plannedQuorum) ([]quorum.Opened, error) {
+	holders := make([]string, len(pq.roster.Holders))
+	for i, h := range pq.roster.Holders {
+		holders[i] = h.Name
+	}
+	r.printf("  Quorum %s: %d of %d (%s), roster %s\n", pq.ID, pq.roster.M, pq.roster.N, pq.Purpose, pq.roster.ID)
+	presented, err := r.opts.Operator.Credentials(x.info, holders)
+	defer func() {
+		for i := range presented {
+			clear(presented[i].Passphrase)
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	opened := make([]quorum.Opened, len(presented))
+	for i, c := range presented {
+		opened[i] = quorum.Open(c.Source, c.File, c.Passphrase)
+		clear(presented[i].Passphrase)
+		if o := &opened[i]; o.Err == nil {
+			if pin, ok := pq.pins[o.Holder]; ok && pin != o.Fingerprint {
+				o.Err = fmt.Errorf("%w: %s is not the credential the script registers for %s (sha256 %s)", quorum.ErrUnknownHolder, o.Fingerprint, o.Holder, pin)
+			}
+		}
+	}
+	return opened, nil
+}
+
+// recordCredentials records each credential's outcome in the step's
+// details as the quorum step does: its SHA-256, holder, and whether it
+// counted or why not. Without a result (the credentials were never
+// combined) each is recorded as presented.
+func (r *Runner) recordCredentials(x *stepRun, prefix string, res *quorum.Result, opened []quorum.Opened) {
+	if res == nil {
+		for i, o := range opened {
+			x.details[fmt.Sprintf("%scredential.%d", prefix, i+1)] = "sha256=" + o.Fingerprint + " not-combined"
+		}
+		return
+	}
+	x.details[prefix+"valid"] = strconv.Itoa(res.Valid)
+	for i, o := range res.Credentials {
+		v := "sha256=" + o.Fingerprint
+		if o.Holder != "" {
+			v += " holder=" + o.Holder
+		}
+		if o.Counted {
+			v += " counted"
+			r.printf("  credential %d: %s (%s): counted\n", i+1, o.Holder, o.Source)
+		} else {
+			v += " not-counted=" + o.Reason
+			r.printf("  credential %d: %s: NOT counted: %v\n", i+1, o.Source, o.Err)
+		}
+		x.details[fmt.Sprintf("%scredential.%d", prefix, i+1)] = v
+	}
+}
+
+// wipeOpened wipes the shares of opened credentials.
+func wipeOpened(opened []quorum.Opened) {
+	for i := range opened {
+		opened[i].Wipe()
+	}
+}
+
+// module opens (once) the PKCS#11 module of an HSM of the script.
+func (r *Runner) module(h *HSM) (*hsm.Module, error) {
+	path := h.Module
+	if path == "" {
+		path = os.Getenv("KSK_PKCS11_MODULE")
+	}
+	if path == "" {
+		return nil, fmt.Errorf("%w: HSM %s: no module: set hsms[].module in the script or $KSK_PKCS11_MODULE", ErrEnvironment, h.ID)
+	}
+	if m := r.modules[path]; m != nil {
+		return m, nil
+	}
+	m, err := hsm.OpenModule(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: HSM %s: %w", ErrEnvironment, h.ID, err)
+	}
+	r.modules[path] = m
+	return m, nil
+}
+
+func (r *Runner) counter() (*hsm.FailureCounter, error) {
+	if r.opts.Counter != nil {
+		return r.opts.Counter, nil
+	}
+	c, err := hsm.DefaultFailureCounter()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrEnvironment, err)
+	}
+	r.opts.Counter = c
+	return c, nil
+}
+
+// runHSMActivate: log in to the token with the secret the quorum rebuilt,
+// then wipe the secret.
+func runHSMActivate(r *Runner, x *stepRun) error {
+	h := r.plan.hsms[x.st.HSM]
+	secret := r.secrets[x.st.Quorum]
+	if len(secret) == 0 {
+		return fmt.Errorf("%w: quorum %s holds no secret now: a quorum step must come first", ErrStepFailed, x.st.Quorum)
+	}
+	defer func() {
+		clear(secret)
+		delete(r.secrets, x.st.Quorum)
+	}()
+	m, err := r.module(h)
+	if err != nil {
+		return err
+	}
+	if old := r.tokens[h.ID]; old != nil {
+		_ = old.Close()
+		delete(r.tokens, h.ID)
+	}
+	tok, err := m.OpenToken(hsm.TokenSelector{Label: h.Token, Serial: h.TokenSerial})
+	if err != nil {
+		return fmt.Errorf("%w: HSM %s: %w", ErrEnvironment, h.ID, err)
+	}
+	c, err := r.counter()
+	if err != nil {
+		_ = tok.Close()
+		return err
+	}
+	if err := tok.Login(hsm.LoginOptions{Secret: secret, Counter: c}); err != nil {
+		_ = tok.Close()
+		return fmt.Errorf("%w: HSM %s: %w", ErrEnvironment, h.ID, err)
+	}
+	r.tokens[h.ID] = tok
+	info := tok.Info()
+	x.details["hsm"] = h.ID
+	x.details["token_label"] = info.Label
+	x.details["token_serial"] = info.Serial
+	x.details["token_model"] = info.Model
+	x.details["token_manufacturer"] = info.Manufacturer
+	r.printf("  HSM %s activated: token %q serial %s (%s %s)\n", h.ID, info.Label, info.Serial, info.Manufacturer, info.Model)
+	return nil
+}
+
+// runTokenInit: initialise a token with the security officer PIN the actor
+// types and a new random user PIN that only the quorum's credentials will
+// hold.
+func runTokenInit(r *Runner, x *stepRun) error {
+	h := r.plan.hsms[x.st.HSM]
+	if h.Token == "" {
+		return fmt.Errorf("%w: HSM %s: token-init needs the token's label (hsms[].token)", ErrStepFailed, h.ID)
+	}
+	m, err := r.module(h)
+	if err != nil {
+		return err
+	}
+	so, err := r.opts.Operator.Secret(x.info, fmt.Sprintf("security officer PIN for the new token %q", h.Token))
+	if err != nil {
+		return err
+	}
+	defer clear(so)
+	raw := make([]byte, 16)
+	if _, err := rand.Read(raw); err != nil {
+		return fmt.Errorf("%w: %w", ErrEnvironment, err)
+	}
+	user := []byte(hex.EncodeToString(raw))
+	clear(raw)
+	info, err := m.InitToken(h.Token, string(so), string(user))
+	if err != nil {
+		clear(user)
+		return fmt.Errorf("%w: HSM %s: %w", ErrEnvironment, h.ID, err)
+	}
+	if old := r.secrets[x.st.Quorum]; old != nil {
+		clear(old)
+	}
+	r.secrets[x.st.Quorum] = user
+	x.details["hsm"] = h.ID
+	x.details["token_label"] = info.Label
+	x.details["token_serial"] = info.Serial
+	x.details["activation_quorum"] = x.st.Quorum
+	r.printf("  Token %q initialised (serial %s). Its new user PIN is held in memory for quorum %s and never shown.\n", info.Label, info.Serial, x.st.Quorum)
+	return nil
+}
+
+// runCredentialsIssue: split the quorum's new secret among the roster's
+// holders, one credential file each, encrypted to the passphrase each
+// holder types; then wipe the secret, so that only a quorum brings it back.
+func runCredentialsIssue(r *Runner, x *stepRun) error {
+	pq := r.plan.quorums[x.st.Quorum]
+	secret := r.secrets[x.st.Quorum]
+	if len(secret) == 0 {
+		return fmt.Errorf("%w: quorum %s holds no secret now: a token-init step must come first", ErrStepFailed, pq.ID)
+	}
+	dir := r.plan.File(x.st.Out)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("%w: %w", ErrEnvironment, err)
+	}
+	paths := make([]string, len(pq.roster.Holders))
+	for i, h := range pq.roster.Holders {
+		paths[i] = filepath.Join(dir, quorum.CredentialFileName(pq.roster.ID, h.Name))
+		if _, err := os.Lstat(paths[i]); err == nil {
+			return fmt.Errorf("%w: %s: %w; nothing written", ErrStepFailed, paths[i], atomicfile.ErrExists)
+		}
+	}
+	passphrases := map[string][]byte{}
+	defer func() {
+		for _, p := range passphrases {
+			clear(p)
+		}
+	}()
+	for _, h := range pq.roster.Holders {
+		p, err := r.opts.Operator.NewPassphrase(x.info, h.Name)
+		if err != nil {
+			return err
+		}
+		passphrases[h.Name] = p
+	}
+	wf := r.opts.WorkFactor
+	creds, err := quorum.Issue(secret, pq.roster, passphrases, &quorum.IssueOptions{WorkFactor: wf})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStepFailed, err)
+	}
+	var m manifest
+	d := pq.roster.Digest()
+	m.RosterID, m.M, m.N, m.RosterDigest = pq.roster.ID, pq.roster.M, pq.roster.N, hex.EncodeToString(d[:])
+	for i, c := range creds {
+		if err := atomicfile.Write(paths[i], c.File, 0o600, false); err != nil {
+			return fmt.Errorf("%w: %w", ErrEnvironment, err)
+		}
+		m.Credentials = append(m.Credentials, manifestCredential{Holder: c.Holder, Role: string(c.Role), Index: c.Index, File: paths[i], SHA256: c.Fingerprint})
+		pq.pins[c.Holder] = c.Fingerprint
+		x.details["credential."+c.Holder] = c.Fingerprint
+		if err := x.addFile(r, paths[i], attest.Written); err != nil {
+			return err
+		}
+		r.printf("  %d %s: %s\n    SHA-256: %s\n", c.Index, c.Holder, paths[i], c.Fingerprint)
+	}
+	js, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	mpath := filepath.Join(dir, credentialsManifest)
+	if err := atomicfile.Write(mpath, append(js, '\n'), 0o644, false); err != nil {
+		return fmt.Errorf("%w: %w", ErrEnvironment, err)
+	}
+	if err := x.addFile(r, mpath, attest.Written); err != nil {
+		return err
+	}
+	clear(secret)
+	delete(r.secrets, pq.ID)
+	x.details["quorum"] = pq.ID
+	x.details["roster_id"] = pq.roster.ID
+	x.details["m"], x.details["n"] = strconv.Itoa(pq.roster.M), strconv.Itoa(pq.roster.N)
+	r.printf("  %d credentials issued (%d of %d). The secret is wiped from memory: only a quorum brings it back.\n", len(creds), pq.roster.M, pq.roster.N)
+	return nil
+}

@@ -1,0 +1,847 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksk-dev/ksk/hsm"
+	"github.com/ksk-dev/ksk/hsm/softhsmtest"
+	"github.com/ksk-dev/ksk/internal/rfc5011"
+	"github.com/ksk-dev/ksk/ksr"
+	"github.com/ksk-dev/ksk/pgpwords"
+	"github.com/ksk-dev/ksk/signer"
+)
+
+// The disaster recovery scripts and the ceremony that prepares them, from
+// this package's directory.
+var (
+	drDir            = filepath.Join("..", "..", "scripts", "dr")
+	keygenBackupPath = filepath.Join("..", "..", "scripts", "ceremonies", "key-generation-backup.yaml")
+)
+
+const drWitnesses = "{tcr1: witnesses/tcr1, tcr2: witnesses/tcr2, ew1: witnesses/ew1}"
+
+// drEnv is a staged disaster recovery rehearsal: the ceremony room of
+// stageCeremony (KMF East's token and crypto officers, the ZSK operator's
+// token), plus KMF West's token and crypto officers, an outside HSM with
+// its emergency crypto officers, the recovery key share holders, the
+// backup-able KSK of the key generation with backup, and one KSR per
+// quarter from today.
+type drEnv struct {
+	*ceremonyEnv
+	west, outside *softhsmtest.Token
+	date          string          // today, YYYY-MM-DD
+	quarters      []drQuarter     // Q0 (ksr.xml, today) to Q4
+	kskTag        string          // the KSK's key tag and DS digest
+	kskDS         string          //
+	ran           map[string]bool // scripts of scripts/dr run to completion
+}
+
+// drQuarter is one quarter's KSR.
+type drQuarter struct {
+	file  string // relative to the work directory
+	start time.Time
+	words string // the last four PGP words of its SHA-256
+}
+
+// stageDR stages the rehearsal and runs the key generation with backup.
+func stageDR(t *testing.T) *drEnv {
+	t.Helper()
+	e := &drEnv{ceremonyEnv: stageCeremony(t), ran: map[string]bool{}}
+	e.date = time.Now().UTC().Format(time.DateOnly)
+	for _, h := range append(holderNames("rksh", 7), append(holderNames("wco", 7), holderNames("eco", 3)...)...) {
+		pass := "pass-" + randomHex(t, 8)
+		writeFileAt(t, e.path("secrets", h+".pass"), pass+"\n", 0o600)
+		e.secrets = append(e.secrets, pass)
+	}
+	e.writeRoster(t, "roster-west-co.yaml", "kmf-west-co", 3, "crypto-officer", holderNames("wco", 7))
+	e.writeRoster(t, "roster-outside-co.yaml", "outside-hsm-co", 2, "crypto-officer", holderNames("eco", 3))
+	e.writeRoster(t, "roster-alt-co.yaml", "alt-site-co", 3, "crypto-officer", holderNames("co", 7))
+	e.writeRoster(t, "roster-east2-co.yaml", "kmf-east-2-co", 3, "crypto-officer", holderNames("co", 7))
+	e.writeRoster(t, "roster-spare-co.yaml", "kmf-west-spare-co", 2, "crypto-officer", holderNames("eco", 3))
+
+	// KMF West's and the outside HSM's tokens: their user PINs are split
+	// among their crypto officers, as "ksk credentials issue" does.
+	e.west, e.outside = softhsmtest.NewToken(t), softhsmtest.NewToken(t)
+	e.secrets = append(e.secrets, e.west.UserPIN, e.west.SOPIN, e.outside.UserPIN, e.outside.SOPIN)
+	for _, c := range []struct {
+		tk          *softhsmtest.Token
+		roster, dir string
+	}{{e.west, "roster-west-co.yaml", "west-credentials"}, {e.outside, "roster-outside-co.yaml", "outside-credentials"}} {
+		out := mustRun(t, nil, "credentials", "issue", "--roster", e.path(c.roster), "--secret-source", "file:"+c.tk.UserPINFile,
+			"--out-dir", e.path(c.dir), "--scrypt-work-factor", "10", "-o", "json")
+		writeFileAt(t, e.path(c.dir, "credentials.json"), out, 0o644)
+	}
+
+	// The ZSK operator's KSRs: Q0 is stageCeremony's ksr.xml (today), each
+	// later quarter starts 90 days on, its ZSKs one step on.
+	for _, z := range []string{"zsk-d", "zsk-e", "zsk-f", "zsk-g"} {
+		mustRun(t, nil, "keys", "generate", "--label", z, "--algorithm", "RSASHA256", "--flags", "256")
+	}
+	start := time.Now().UTC().Truncate(24 * time.Hour)
+	e.quarters = append(e.quarters, drQuarter{file: "ksr.xml", start: start, words: e.words})
+	zsks := []string{"zsk-a", "zsk-b", "zsk-c", "zsk-d", "zsk-e", "zsk-f", "zsk-g"}
+	for q := 1; q <= 4; q++ {
+		qs := start.Add(time.Duration(q) * 90 * 24 * time.Hour)
+		file := fmt.Sprintf("ksr-q%d.xml", q)
+		mustRun(t, nil, "ksr", "create", "--zsk", zsks[q], "--zsk", zsks[q+1], "--zsk", zsks[q+2], "--start", qs.Format(time.RFC3339), "--out", e.path(file))
+		e.quarters = append(e.quarters, drQuarter{file: file, start: qs, words: lastWords(t, e.path(file))})
+	}
+
+	// The KSK of the rehearsal: generated backup-able at KMF East, backed
+	// up, restored into KMF West.
+	e.check(t, keygenBackupPath, "token="+e.token, "west_token="+e.west.Label)
+	e.runScript(t, keygenBackupPath, "keygen-backup", e.answers(t, map[string]string{
+		"act1.attendance":               "{ssh_keys: " + drWitnesses + "}",
+		"act3.present-credentials":      e.creds("credentials/kmf-east-co", "co1", "co2", "co3"),
+		"act5.backup":                   "{so_pin_file: secrets/so.pin, passphrase_files: {" + e.passFiles(holderNames("rksh", 7)) + "}, credentials: " + credList("credentials/kmf-east-co", "co4", "co5", "co6") + "}",
+		"act6.west-present-credentials": e.creds("west-credentials/kmf-west-co", "wco1", "wco2", "wco3"),
+		"act6.restore-west":             e.creds("backup-credentials/kmf-east-rksh", "rksh1", "rksh2", "rksh3", "rksh4", "rksh5"),
+		"act8.sign-off":                 "{ssh_keys: " + drWitnesses + "}",
+	}), "token="+e.token, "west_token="+e.west.Label)
+	m := regexp.MustCompile(`(?m)\tDS\t(\d+) 8 2 ([0-9A-F]{64})$`).FindStringSubmatch(readFileT(t, e.path("media", "ksk-2027.dnskey-ds")))
+	if m == nil {
+		t.Fatal("no DS in the key generation with backup's output")
+	}
+	e.kskTag, e.kskDS = m[1], m[2]
+	if west := readFileT(t, e.path("media", "ksk-2027-west.dnskey-ds")); west != readFileT(t, e.path("media", "ksk-2027.dnskey-ds")) {
+		t.Fatalf("the KSK restored into KMF West has another DNSKEY or DS:\n%s", west)
+	}
+	writeFileAt(t, e.path("anchors-2027.ds"), ". 172800 IN DS "+e.kskTag+" 8 2 "+e.kskDS+"\n", 0o644)
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "# The signer configuration of the disaster recovery rehearsal: KSK-2027.\nkeys:\n  ksk_2027:\n    label: ksk-2027\n    algorithm: RSASHA256\n    rsa_size: 2048\n    rsa_exponent: 65537\n    key_tag: %s\n    ds_sha256: %s\n    valid_from: 2020-01-01T00:00:00Z\nschemas:\n  normal:\n", e.kskTag, e.kskDS)
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&cfg, "    %d: {publish: ksk_2027, sign: ksk_2027}\n", i)
+	}
+	writeFileAt(t, e.path("dr-signer.yaml"), cfg.String(), 0o644)
+	return e
+}
+
+// holderNames returns PREFIX1 … PREFIXn.
+func holderNames(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%d", prefix, i+1)
+	}
+	return out
+}
+
+// lastWords returns the last four PGP words of a file's SHA-256, which
+// the zone maintainer reads out at a ksr-hash step.
+func lastWords(t *testing.T, path string) string {
+	t.Helper()
+	sum := sha256.Sum256([]byte(readFileT(t, path)))
+	w := pgpwords.Encode(sum[:])
+	return strings.Join(w[len(w)-4:], " ")
+}
+
+// writeRoster writes a roster whose holders' passphrases are in
+// secrets/HOLDER.pass.
+func (e *drEnv) writeRoster(t *testing.T, file, id string, m int, role string, holders []string) {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "id: %s\nm: %d\nn: %d\nholders:\n", id, m, len(holders))
+	for _, h := range holders {
+		fmt.Fprintf(&b, "  - {name: %s, role: %s, passphrase_source: \"file:%s\"}\n", h, role, e.path("secrets", h+".pass"))
+	}
+	writeFileAt(t, e.path(file), b.String(), 0o644)
+}
+
+// credList is the YAML list of the credentials PREFIX.HOLDER.age of
+// holders, each with its passphrase file.
+func credList(prefix string, holders ...string) string {
+	var parts []string
+	for _, h := range holders {
+		parts = append(parts, fmt.Sprintf("{file: %s.%s.age, passphrase_file: secrets/%s.pass}", prefix, h, h))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// creds is the answer of a step where holders present credentials.
+func (e *drEnv) creds(prefix string, holders ...string) string {
+	return "{credentials: " + credList(prefix, holders...) + "}"
+}
+
+// passFiles maps holders to their passphrase files, as YAML flow entries.
+func (e *drEnv) passFiles(holders []string) string {
+	var parts []string
+	for _, h := range holders {
+		parts = append(parts, fmt.Sprintf("%s: secrets/%s.pass", h, h))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// answers writes an answers file with these answers by step and returns
+// its path.
+func (e *drEnv) answers(t *testing.T, steps map[string]string) string {
+	t.Helper()
+	keys := make([]string, 0, len(steps))
+	for k := range steps {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("format: ksk-answers-v1\nconfirm_all: true\nsteps:\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "  %s: %s\n", k, steps[k])
+	}
+	f, err := os.CreateTemp(e.work, "answers-*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(b.String()); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
+}
+
+// paramFlags turns NAME=VALUE pairs into --param flags.
+func paramFlags(kv ...string) []string {
+	var out []string
+	for _, p := range kv {
+		out = append(out, "--param", p)
+	}
+	return out
+}
+
+// check runs ksk ceremony check on a script with the staged directory.
+func (e *drEnv) check(t *testing.T, script string, kv ...string) {
+	t.Helper()
+	args := append([]string{"ceremony", "check", script, "--dir", e.work, "--param", "date=" + e.date}, paramFlags(kv...)...)
+	if code, out, errOut := runKSK(t, "", args...); code != 0 || !strings.Contains(out, "Checked without touching any HSM") {
+		t.Fatalf("ceremony check %s: exit %d\n%s%s", filepath.Base(script), code, out, errOut)
+	}
+}
+
+// runScript runs a script in rehearsal mode to completion with its log
+// at logs/TAG.log, checks that the log verifies and that no secret
+// appears anywhere, and returns the run's output.
+func (e *drEnv) runScript(t *testing.T, script, tag, answers string, kv ...string) string {
+	t.Helper()
+	code, out, errOut := e.runScriptCode(t, script, tag, answers, kv...)
+	if code != 0 {
+		t.Fatalf("%s: exit %d\n%s\n%s", filepath.Base(script), code, lastLines(out, 40), errOut)
+	}
+	log := e.path("logs", tag+".log")
+	if code, rep := logVerify(t, log); code != 0 || rep["valid"] != true {
+		t.Fatalf("%s: log verify: exit %d %v", tag, code, rep)
+	}
+	e.noSecrets(t, out, errOut, readFileT(t, log))
+	return out
+}
+
+// runScriptCode runs a script and returns its exit code and output.
+func (e *drEnv) runScriptCode(t *testing.T, script, tag, answers string, kv ...string) (int, string, string) {
+	t.Helper()
+	if err := os.MkdirAll(e.path("logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"ceremony", "run", script, "--dir", e.work, "--log", e.path("logs", tag+".log"), "--answers", answers,
+		"--scrypt-work-factor", "10", "--param", "date=" + e.date}, paramFlags(kv...)...)
+	return runKSK(t, "", args...)
+}
+
+// skrVerify runs ksk skr verify on an SKR of the rehearsal against its KSR
+// and trust anchors, at the KSR's first inception.
+func (e *drEnv) skrVerify(t *testing.T, skr, ksrFile, anchors string) {
+	t.Helper()
+	k, err := ksr.ParseFile(e.path(ksrFile), ksr.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := k.Request.Bundles[0].Inception.Format(time.RFC3339)
+	code, out, errOut := runKSK(t, "", "skr", "verify", "--ksr", e.path(ksrFile), "--anchors", e.path(anchors), "--at", at, e.path(skr))
+	if code != 0 || !strings.Contains(out, "VALID") {
+		t.Fatalf("skr verify %s against %s: exit %d\n%s%s", skr, anchors, code, out, errOut)
+	}
+}
+
+// logVerifySealed runs ksk log verify with the attestation key pinned and
+// the witnesses allowed, and checks that a seal is the last entry.
+func (e *drEnv) logVerifySealed(t *testing.T, tag, attestationPEM string) {
+	t.Helper()
+	var allowed strings.Builder
+	for _, w := range []string{"tcr1", "tcr2", "ew1"} {
+		fmt.Fprintf(&allowed, "%s %s", w, readFileT(t, e.path("witnesses", w+".pub")))
+	}
+	writeFileAt(t, e.path("allowed_signers"), allowed.String(), 0o644)
+	args := []string{"log", "verify", "-o", "json", "--allowed-signers", e.path("allowed_signers")}
+	if attestationPEM != "" {
+		args = append(args, "--attestation-key", e.path(attestationPEM))
+	}
+	code, out, errOut := runKSK(t, "", append(args, e.path("logs", tag+".log"))...)
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 || rep["valid"] != true {
+		t.Fatalf("log verify %s: exit %d\n%s%s", tag, code, out, errOut)
+	}
+	if attestationPEM != "" && (len(rep["seals"].([]any)) != 1 || rep["unsealed_entries"].(float64) != 0) {
+		t.Errorf("log %s: want one seal as the last entry: %v", tag, rep)
+	}
+	if len(rep["witnesses"].([]any)) != 6 {
+		t.Errorf("log %s: want 6 witness signatures (attendance and sign-off), got %v", tag, rep["witnesses"])
+	}
+}
+
+// tokenObjects logs in to a token of the rehearsal and counts the objects
+// it holds; the token is closed again at once, so that a later ceremony
+// can log in.
+func tokenObjects(t *testing.T, tk *softhsmtest.Token) int {
+	t.Helper()
+	m, err := hsm.OpenModule(tk.Module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tok, err := m.OpenToken(tk.Selector())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tok.Close()
+	if err := tok.Login(tk.LoginOptions()); err != nil {
+		t.Fatal(err)
+	}
+	n, err := tok.CountObjects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// logDetail returns the details of the last entry of a log for a step
+// with a status (done, failed).
+func logDetail(t *testing.T, path, step, status string) map[string]string {
+	t.Helper()
+	var found map[string]string
+	for _, line := range strings.Split(strings.TrimSpace(readFileT(t, path)), "\n") {
+		var e struct {
+			Step    string            `json:"step"`
+			Details map[string]string `json:"details"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Step == step && e.Details["status"] == status {
+			found = e.Details
+		}
+	}
+	if found == nil {
+		t.Fatalf("%s: no %s entry for step %s", path, status, step)
+	}
+	return found
+}
+
+// ksrHash is the answer of a ksr-hash step for quarter q.
+func (e *drEnv) ksrHash(q int) string { return `{words: "` + e.quarters[q].words + `"}` }
+
+// The answers every DR script shares: the witnesses' keys for attendance
+// and sign-off.
+func witnessAnswers(steps map[string]string, ids ...string) map[string]string {
+	for _, id := range ids {
+		steps[id] = "{ssh_keys: " + drWitnesses + "}"
+	}
+	return steps
+}
+
+// TestDRRehearsals rehearses every disaster recovery procedure of
+// scripts/dr/ on SoftHSM tokens that stand for KMF East, KMF West and the
+// standby HSM outside the facilities, after the key generation with backup
+// (scripts/ceremonies/key-generation-backup.yaml) has made, backed up and
+// replicated the KSK. Each script passes ksk ceremony check, runs to
+// completion in rehearsal mode, and ends in an SKR that ksk skr verify
+// accepts against the trust anchors the scenario publishes (or the KSK's
+// own when it publishes none), and a log that ksk log verify accepts with
+// its attestation key pinned. Restores are refused, with exit 1 and
+// nothing created in the target token, for M-1 shares, a share of another
+// backup and a damaged backup; the restored KSK signs byte-identically to
+// the original; the temporary KSK's replacement is signed quarter by
+// quarter with ksk sign as its rollover schedule says, and an RFC 5011
+// resolver that trusts the temporary KSK follows it. A script under
+// scripts/dr/ that no rehearsal runs fails the test.
+func TestDRRehearsals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every disaster recovery ceremony on SoftHSM")
+	}
+	// Every script of scripts/dr/ has its rehearsal, and no rehearsal
+	// names a script that is not there.
+	scripts, err := filepath.Glob(filepath.Join(drDir, "*.yaml"))
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no scripts in %s: %v", drDir, err)
+	}
+	listed := map[string]bool{}
+	for _, sc := range drScenarios {
+		listed[sc.script] = true
+	}
+	for _, s := range scripts {
+		if !listed[filepath.Base(s)] {
+			t.Errorf("%s is not rehearsed: add it to drScenarios", s)
+		}
+		delete(listed, filepath.Base(s))
+	}
+	for s := range listed {
+		t.Errorf("drScenarios rehearses %s, which is not in %s", s, drDir)
+	}
+	if t.Failed() {
+		return
+	}
+
+	e := stageDR(t)
+	t.Run("restore-refused", func(t *testing.T) { e.restoreRefused(t) })
+	filtered := false
+	for _, sc := range drScenarios {
+		started := false
+		ok := t.Run(strings.TrimSuffix(sc.script, ".yaml"), func(t *testing.T) {
+			started = true
+			sc.run(e, t, filepath.Join(drDir, sc.script))
+			e.ran[sc.script] = true
+		})
+		filtered = filtered || !started
+		if !ok {
+			return // later scenarios build on earlier ones
+		}
+	}
+	// Each ran to completion (unless -run chose some).
+	for _, s := range scripts {
+		if !e.ran[filepath.Base(s)] && !filtered {
+			t.Errorf("%s: its rehearsal did not run to completion", s)
+		}
+	}
+}
+
+// drScenario rehearses one script of scripts/dr/.
+type drScenario struct {
+	script string
+	run    func(e *drEnv, t *testing.T, script string)
+}
+
+// drScenarios in the order they run: later ones build on the outputs of
+// earlier ones, and the compromise of KSK-2027 (which destroys it at both
+// facilities) comes last.
+var drScenarios = []drScenario{
+	{"signing-disaster-prolonged-extended-signing.yaml", (*drEnv).extendedSigning},
+	{"signing-disaster-prolonged-release.yaml", (*drEnv).release},
+	{"signing-disaster-facilities-unavailable.yaml", func(e *drEnv, t *testing.T, script string) {
+		e.restoreAndSign(t, script, "dr-facilities", "alt-hsm-"+randomHex(t, 4), "alt-credentials/alt-site-co", holderNames("co", 7), []string{"co2", "co5", "co7"},
+			"out/dr-facilities-skr.xml", "out/dr-alt-attestation.pem")
+	}},
+	{"signing-disaster-officers-unavailable-with-facility.yaml", func(e *drEnv, t *testing.T, script string) {
+		e.restoreAndSign(t, script, "dr-officers-facility", "west-spare-"+randomHex(t, 4), "spare-credentials/kmf-west-spare-co", holderNames("eco", 3), []string{"eco1", "eco3"},
+			"out/dr-officers-facility-skr.xml", "out/dr-west-spare-attestation.pem")
+	}},
+	{"signing-disaster-officers-unavailable-without-facility.yaml", func(e *drEnv, t *testing.T, script string) {
+		e.restoreAndSign(t, script, "dr-officers-nofacility", e.outside.Label, "outside-credentials/outside-hsm-co", nil, []string{"eco2", "eco3"},
+			"out/dr-officers-nofacility-skr.xml", "out/dr-outside-attestation-1.pem")
+	}},
+	{"lost-ksk-backup-available.yaml", func(e *drEnv, t *testing.T, script string) {
+		e.restoreAndSign(t, script, "dr-lost-restored", "east-repl-"+randomHex(t, 4), "east2-credentials/kmf-east-2-co", holderNames("co", 7), []string{"co1", "co4", "co6"},
+			"out/dr-lost-restored-skr.xml", "out/dr-east-replacement-attestation.pem")
+	}},
+	{"lost-ksk-no-backup.yaml", func(e *drEnv, t *testing.T, script string) {
+		e.temporaryKSK(t, script, "dr-lost", "out/dr-lost-skr.xml", "out/dr-lost-emergency-anchors.xml", "out/dr-outside-attestation-3.pem")
+	}},
+	{"temporary-ksk-replacement.yaml", (*drEnv).replacement},
+	{"ksk-compromise-without-officers.yaml", func(e *drEnv, t *testing.T, script string) {
+		e.temporaryKSK(t, script, "dr-compromise-temp", "out/dr-compromise-temp-skr.xml", "out/dr-compromise-emergency-anchors.xml", "out/dr-outside-attestation-2.pem")
+	}},
+	{"ksk-compromise-with-officers.yaml", (*drEnv).compromiseWithOfficers},
+}
+
+// extendedSigning: three quarters signed at KMF East, each continuing the
+// one before; the two extra SKRs sealed away.
+func (e *drEnv) extendedSigning(t *testing.T, script string) {
+	kv := []string{"token=" + e.token, "at_q1=" + e.quarters[1].start.Format(time.RFC3339), "at_q2=" + e.quarters[2].start.Format(time.RFC3339)}
+	e.check(t, script, kv...)
+	e.runScript(t, script, "dr-extended", e.answers(t, witnessAnswers(map[string]string{
+		"act3.present-credentials": e.creds("credentials/kmf-east-co", "co3", "co4", "co7"),
+		"act4.ksr-hash":            e.ksrHash(0),
+		"act5.ksr-hash-q1":         e.ksrHash(1),
+		"act5.ksr-hash-q2":         e.ksrHash(2),
+	}, "act1.attendance", "act6.sign-off")), kv...)
+	for q, skr := range []string{"out/dr-extended-q0-skr.xml", "out/dr-extended-q1-skr.xml", "out/dr-extended-q2-skr.xml"} {
+		e.skrVerify(t, skr, e.quarters[q].file, "anchors-2027.ds")
+		e.skrVerify(t, skr, e.quarters[q].file, "out/dr-extended-anchors.xml")
+		if q > 0 && readFileT(t, e.path("sealed-dr-extended", filepath.Base(skr))) != readFileT(t, e.path(skr)) {
+			t.Errorf("the sealed copy of %s differs", skr)
+		}
+	}
+	e.logVerifySealed(t, "dr-extended", "media/ksk-attestation.pem")
+	// Each extended SKR continues the previous one: the KSR checks ran
+	// with it (the log records the previous SKR read).
+	if d := logDetail(t, e.path("logs", "dr-extended.log"), "act5.load-ksr-q2", "done"); d["ksr_id"] == "" {
+		t.Errorf("load-ksr-q2: %v", d)
+	}
+}
+
+// release: the sealed SKRs go to the zone maintainer's medium unchanged;
+// the log, which no HSM seals, verifies with the witnesses' signatures.
+func (e *drEnv) release(t *testing.T, script string) {
+	e.check(t, script)
+	e.runScript(t, script, "dr-release", e.answers(t, witnessAnswers(map[string]string{}, "act1.attendance", "act3.sign-off")))
+	for q, name := range []string{"dr-extended-q1-skr.xml", "dr-extended-q2-skr.xml"} {
+		if readFileT(t, e.path("media-dr-released", name)) != readFileT(t, e.path("out", name)) {
+			t.Errorf("released %s differs from the SKR signed", name)
+		}
+		e.skrVerify(t, filepath.Join("media-dr-released", name), e.quarters[q+1].file, "anchors-2027.ds")
+	}
+	e.logVerifySealed(t, "dr-release", "")
+	// The release records the SHA-256 the extended signing recorded.
+	signed := logDetail(t, e.path("logs", "dr-extended.log"), "act5.sign-q1", "done")["skr_sha256"]
+	if !strings.Contains(readFileT(t, e.path("logs", "dr-release.log")), signed) {
+		t.Errorf("the release log does not record the signed SKR's SHA-256 %s", signed)
+	}
+}
+
+// restoreAndSign: a new (or standby) HSM, activation credentials for it,
+// the KSK restored from its backup by five recovery key share holders,
+// and the KSR signed. The SKR is byte-identical to the one the original
+// KSK signed at KMF East (RSA PKCS#1 v1.5 is deterministic), and verifies
+// against the KSK's trust anchor.
+func (e *drEnv) restoreAndSign(t *testing.T, script, tag, token, credPrefix string, issued, present []string, skr, attestation string) {
+	kv := []string{"token=" + token}
+	e.check(t, script, kv...)
+	steps := map[string]string{
+		"act3.present-credentials": e.creds(credPrefix, present...),
+		"act4.restore":             e.creds("backup-credentials/kmf-east-rksh", "rksh7", "rksh2", "rksh6", "rksh3", "rksh1"),
+		"act5.ksr-hash":            e.ksrHash(0),
+	}
+	if issued != nil {
+		steps["act3.init-token"] = "{so_pin_file: secrets/so.pin}"
+		steps["act3.issue-credentials"] = "{passphrase_files: {" + e.passFiles(issued) + "}}"
+	}
+	out := e.runScript(t, script, tag, e.answers(t, witnessAnswers(steps, "act1.attendance", "act6.sign-off")), kv...)
+	if !strings.Contains(out, "Reference signature: byte-identical to the backup's") {
+		t.Errorf("the restore does not report an identical reference signature:\n%s", lastLines(out, 40))
+	}
+	d := logDetail(t, e.path("logs", tag+".log"), "act4.restore", "done")
+	if d["reference_signature"] != "identical" || d["key_tag"] != e.kskTag || d["restored_signature_sha256"] != d["reference_signature_sha256"] {
+		t.Errorf("restore record %v", d)
+	}
+	if got, want := readFileT(t, e.path(skr)), readFileT(t, e.path("out", "dr-extended-q0-skr.xml")); got != want {
+		t.Errorf("%s: the restored KSK's SKR differs from the original KSK's for the same KSR", skr)
+	}
+	e.skrVerify(t, skr, "ksr.xml", "anchors-2027.ds")
+	e.logVerifySealed(t, tag, attestation)
+}
+
+// temporaryKSK: a temporary KSK in the standby HSM, its emergency trust
+// anchor, and the KSR signed with it alone; the SKR verifies against that
+// trust anchor and not against the lost (or compromised) KSK's.
+func (e *drEnv) temporaryKSK(t *testing.T, script, tag, skr, anchors, attestation string) {
+	kv := []string{"token=" + e.outside.Label, "valid_from=" + e.date}
+	e.check(t, script, kv...)
+	e.runScript(t, script, tag, e.answers(t, witnessAnswers(map[string]string{
+		"act2.present-credentials": e.creds("outside-credentials/outside-hsm-co", "eco1", "eco2"),
+		"act4.ksr-hash":            e.ksrHash(0),
+	}, "act1.attendance", "act5.sign-off")), kv...)
+	e.skrVerify(t, skr, "ksr.xml", anchors)
+	code, out, _ := runKSK(t, "", "skr", "verify", "--ksr", e.path("ksr.xml"), "--anchors", e.path("anchors-2027.ds"), e.path(skr))
+	if code != exitRejected || !strings.Contains(out, "SKR-ANCHOR") {
+		t.Errorf("the temporary KSK's SKR against the old trust anchor: exit %d\n%s", code, out)
+	}
+	e.logVerifySealed(t, tag, attestation)
+}
+
+// replacement: the new KSK beside the temporary one, the rollover planned,
+// its first quarter signed in the ceremony; then every later quarter of
+// the schedule signed with ksk sign as the schedule says, each SKR verified
+// against the trust anchors of both KSKs, and an RFC 5011 resolver that
+// trusts only the temporary KSK follows the rollover without losing trust.
+func (e *drEnv) replacement(t *testing.T, script string) {
+	q1 := e.quarters[1]
+	kv := []string{"token=" + e.outside.Label, "valid_from=" + e.date, "start=" + q1.start.Format(time.DateOnly), "at=" + q1.start.Format(time.RFC3339)}
+	e.check(t, script, kv...)
+	e.runScript(t, script, "dr-replacement", e.answers(t, witnessAnswers(map[string]string{
+		"act2.present-credentials": e.creds("outside-credentials/outside-hsm-co", "eco1", "eco3"),
+		"act3.backup": "{so_pin_file: " + e.outside.SOPINFile + ", passphrase_files: {" + e.passFiles(holderNames("rksh", 7)) + "}, credentials: " +
+			credList("outside-credentials/outside-hsm-co", "eco2", "eco3") + "}",
+		"act5.ksr-hash": e.ksrHash(1),
+	}, "act1.attendance", "act6.sign-off")), kv...)
+	e.logVerifySealed(t, "dr-replacement", "out/dr-outside-attestation-3.pem")
+	anchors := "out/dr-rollover-anchors.xml"
+	e.skrVerify(t, "out/dr-rollover-q1-skr.xml", q1.file, anchors)
+
+	sched, err := signer.ParseSchedule([]byte(readFileT(t, e.path("out", "dr-rollover.schedule.yaml"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, q := range sched.Quarters {
+		got = append(got, q.Schema)
+	}
+	if strings.Join(got, " ") != "pre-publish rollover revoke post-revoke" || !sched.Quarters[0].Start.Equal(q1.start) {
+		t.Fatalf("schedule quarters %v from %s", got, sched.Quarters[0].Start)
+	}
+	if d := sched.Dates; d.HoldDownEnds.Sub(d.Publish) != 30*24*time.Hour || !d.Rollover.After(d.HoldDownEnds) || !d.Revoke.After(d.Rollover) || !d.Remove.After(d.Revoke) {
+		t.Errorf("schedule dates %+v", d)
+	}
+	sum := sha256.Sum256([]byte(readFileT(t, e.path("out", "dr-rollover.yaml"))))
+	if sched.ConfigSHA256 != fmt.Sprintf("%x", sum) {
+		t.Errorf("the schedule names config SHA-256 %s, the file is %x", sched.ConfigSHA256, sum)
+	}
+
+	// The quarters after the ceremony: ksk sign with the planned
+	// configuration and the schedule's schema, each with the SKR before.
+	skrs := []rfc5011.SKR{{Name: "q0-emergency", Doc: mustParseDoc(t, e.path("out", "dr-lost-skr.xml"))}, {Name: "q1-" + got[0], Doc: mustParseDoc(t, e.path("out", "dr-rollover-q1-skr.xml"))}}
+	prev := "out/dr-rollover-q1-skr.xml"
+	for i, q := range sched.Quarters[1:] {
+		kq := e.quarters[i+2]
+		if !q.Start.Equal(kq.start) {
+			t.Fatalf("quarter %d of the schedule starts %s, its KSR %s", q.Quarter, q.Start, kq.start)
+		}
+		out := fmt.Sprintf("out/dr-rollover-q%d-skr.xml", i+2)
+		mustRun(t, e.outside, "sign", "--config", e.path("out", "dr-rollover.yaml"), "--schema", q.Schema, "--ksr", e.path(kq.file),
+			"--previous-skr", e.path(prev), "--at", kq.start.Format(time.RFC3339), "--out", e.path(out), "--yes",
+			"--token", e.outside.Label, "--pin-source", "file:"+e.outside.UserPINFile)
+		e.skrVerify(t, out, kq.file, anchors)
+		skrs = append(skrs, rfc5011.SKR{Name: fmt.Sprintf("q%d-%s", i+2, q.Schema), Doc: mustParseDoc(t, e.path(out))})
+		prev = out
+	}
+
+	// An RFC 5011 resolver that installed the emergency trust anchor.
+	tl, err := rfc5011.FromSKRs(skrs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	temp := skrs[0].Doc.Response.Bundles[0]
+	var anchor = temp.Keys[0].DNSKEY(skrs[0].Doc.Domain)
+	for i := range temp.Keys {
+		if temp.Keys[i].IsKSK() {
+			anchor = temp.Keys[i].DNSKEY(skrs[0].Doc.Domain)
+		}
+	}
+	r, err := rfc5011.NewResolver(".", rfc5011.Params{}, anchor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := r.Run(tl, rfc5011.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Lost() {
+		t.Errorf("the resolver that trusts the temporary KSK lost trust:\n%s", tr.Summary())
+	}
+	newTag := sched.Next.KeyTag
+	final := map[uint16]rfc5011.State{}
+	for _, k := range tr.Final {
+		final[k.KeyTag] = k.State
+	}
+	if final[newTag] != rfc5011.Valid {
+		t.Errorf("the new KSK %d is not trusted at the end:\n%s", newTag, tr.Summary())
+	}
+}
+
+// compromiseWithOfficers: a new KSK at KMF East, backed up; the KSR signed
+// with it while the compromised KSK revokes itself; the compromised KSK
+// destroyed at both facilities.
+func (e *drEnv) compromiseWithOfficers(t *testing.T, script string) {
+	kv := []string{"token=" + e.token, "west_token=" + e.west.Label, "valid_from=" + e.date}
+	e.check(t, script, kv...)
+	e.runScript(t, script, "dr-compromise", e.answers(t, witnessAnswers(map[string]string{
+		"act2.present-credentials": e.creds("credentials/kmf-east-co", "co1", "co2", "co3"),
+		"act3.backup": "{so_pin_file: secrets/so.pin, passphrase_files: {" + e.passFiles(holderNames("rksh", 7)) + "}, credentials: " +
+			credList("credentials/kmf-east-co", "co5", "co6", "co7") + "}",
+		"act4.ksr-hash":                 e.ksrHash(0),
+		"act5.west-present-credentials": e.creds("west-credentials/kmf-west-co", "wco4", "wco5", "wco6"),
+	}, "act1.attendance", "act6.sign-off")), kv...)
+	skr := "out/dr-compromise-skr.xml"
+	e.skrVerify(t, skr, "ksr.xml", "out/dr-compromise-anchors.xml")
+	e.logVerifySealed(t, "dr-compromise", "media/ksk-attestation.pem")
+	// The compromised KSK is revoked (flags 385) and signs its revocation
+	// in bundles 2 to 8.
+	doc := mustParseDoc(t, e.path(skr))
+	b := doc.Response.Bundles[1]
+	revoked := false
+	for _, k := range b.Keys {
+		if k.Flags == 385 {
+			revoked = true
+		}
+	}
+	if !revoked || len(b.Signatures) != 2 {
+		t.Errorf("bundle 2: want the compromised KSK revoked and signing, got %d keys, %d signatures", len(b.Keys), len(b.Signatures))
+	}
+	// It is gone from KMF West's HSM, and its destruction is recorded.
+	var list struct {
+		Keys []struct {
+			Label string `json:"label"`
+		} `json:"keys"`
+	}
+	out := mustRun(t, e.west, "keys", "list", "-o", "json", "--token", e.west.Label, "--pin-source", "file:"+e.west.UserPINFile)
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range list.Keys {
+		if k.Label == "ksk-2027" {
+			t.Error("the compromised KSK is still in KMF West's HSM")
+		}
+	}
+	for _, step := range []string{"act5.destroy-east", "act5.destroy-west"} {
+		if d := logDetail(t, e.path("logs", "dr-compromise.log"), step, "done"); d["destroyed"] != "true" || d["key_tag"] != e.kskTag {
+			t.Errorf("%s: %v", step, d)
+		}
+	}
+}
+
+func mustParseDoc(t *testing.T, path string) *ksr.Document {
+	t.Helper()
+	d, err := ksr.ParseFile(path, ksr.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// restoreRefused: a restore through a ceremony into a new token with M-1
+// shares, with a share of another backup, with another backup's full
+// quorum, or from a damaged backup fails with exit 1 and leaves the token
+// as it was; with five shares it succeeds.
+func (e *drEnv) restoreRefused(t *testing.T) {
+	// A second backup of the KSK, under the same roster: another split.
+	second := e.path("backup-second.yaml")
+	writeFileAt(t, second, `format: ksk-ceremony-v1
+ceremony: {name: Second backup (test), mode: rehearsal}
+params: {token: x, date: x}
+participants:
+`+participantLines(append(append([]string{"ca:ceremony-administrator"}, roleList(holderNames("co", 7), "crypto-officer")...), roleList(holderNames("rksh", 7), "recovery-key-share-holder")...))+`hsms: [{id: kmf-east, token: "${token}"}]
+quorums:
+  - {id: activation, purpose: hsm-activation, roster: roster-co.yaml, credentials: credentials/credentials.json}
+  - {id: recovery, purpose: key-backup, roster: roster-rksh.yaml}
+acts:
+  - id: a
+    steps:
+      - {id: present, type: quorum, actor: ca, quorum: activation}
+      - {id: activate, type: hsm-activate, actor: ca, hsm: kmf-east, quorum: activation}
+      - {id: backup, type: key-backup, actor: ca, hsm: kmf-east, quorum: recovery, activation: activation, label: ksk-2027, out: backup/ksk-2027-second.backup, credentials_dir: backup-credentials-second}
+`, 0o644)
+	e.runScript(t, second, "backup-second", e.answers(t, map[string]string{
+		"a.present": e.creds("credentials/kmf-east-co", "co1", "co2", "co3"),
+		"a.backup": "{so_pin_file: secrets/so.pin, passphrase_files: {" + e.passFiles(holderNames("rksh", 7)) + "}, credentials: " +
+			credList("credentials/kmf-east-co", "co4", "co5", "co6") + "}",
+	}), "token="+e.token)
+
+	// A damaged backup: one character of the wrapped key changed.
+	orig := readFileT(t, e.path("backup", "ksk-2027.backup"))
+	i := strings.Index(orig, `"wrapped_key": "`) + len(`"wrapped_key": "`) + 10
+	b := []byte(orig)
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	writeFileAt(t, e.path("backup", "ksk-2027-damaged.backup"), string(b), 0o600)
+
+	// The target: a new token, activated by its own credentials.
+	target := softhsmtest.NewToken(t)
+	e.secrets = append(e.secrets, target.UserPIN, target.SOPIN)
+	e.writeRoster(t, "roster-target-co.yaml", "target-co", 2, "crypto-officer", holderNames("eco", 3))
+	writeFileAt(t, e.path("target-credentials", "credentials.json"), mustRun(t, nil, "credentials", "issue", "--roster", e.path("roster-target-co.yaml"),
+		"--secret-source", "file:"+target.UserPINFile, "--out-dir", e.path("target-credentials"), "--scrypt-work-factor", "10", "-o", "json"), 0o644)
+	script := e.path("restore-test.yaml")
+	writeFileAt(t, script, `format: ksk-ceremony-v1
+ceremony: {name: Restore (test), mode: rehearsal}
+params: {token: x, date: x, backup: backup/ksk-2027.backup}
+participants:
+`+participantLines(append(append([]string{"ca:ceremony-administrator"}, roleList(holderNames("eco", 3), "crypto-officer")...), roleList(holderNames("rksh", 7), "recovery-key-share-holder")...))+`hsms: [{id: target, token: "${token}"}]
+quorums:
+  - {id: activation, purpose: hsm-activation, roster: roster-target-co.yaml, credentials: target-credentials/credentials.json}
+  - {id: recovery, purpose: key-backup, roster: roster-rksh.yaml}
+acts:
+  - id: a
+    steps:
+      - {id: present, type: quorum, actor: ca, quorum: activation}
+      - {id: activate, type: hsm-activate, actor: ca, hsm: target, quorum: activation}
+      - {id: restore, type: key-restore, actor: ca, hsm: target, quorum: recovery, backup: "${backup}"}
+`, 0o644)
+	before := tokenObjects(t, target)
+	main, other := "backup-credentials/kmf-east-rksh", "backup-credentials-second/kmf-east-rksh"
+	cases := []struct {
+		name, backup, creds, reason string
+	}{
+		{"m-minus-1", "backup/ksk-2027.backup", credList(main, "rksh1", "rksh2", "rksh3", "rksh4"), "quorum not met"},
+		{"share-of-another-backup", "backup/ksk-2027.backup", "[" + strings.Trim(credList(main, "rksh1", "rksh2", "rksh3", "rksh4"), "[]") + ", " + strings.Trim(credList(other, "rksh5"), "[]") + "]", "not-counted=other-split"},
+		{"quorum-of-another-backup", "backup/ksk-2027.backup", credList(other, "rksh1", "rksh2", "rksh3", "rksh4", "rksh5"), "another backup"},
+		{"damaged-backup", "backup/ksk-2027-damaged.backup", credList(main, "rksh1", "rksh2", "rksh3", "rksh4", "rksh5"), "nothing restored"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			answers := e.answers(t, map[string]string{"a.present": e.creds("target-credentials/target-co", "eco1", "eco2"), "a.restore": "{credentials: " + c.creds + "}"})
+			code, out, errOut := e.runScriptCode(t, script, "restore-"+c.name, answers, "token="+target.Label, "backup="+c.backup)
+			log := readFileT(t, e.path("logs", "restore-"+c.name+".log"))
+			if code != exitRejected || !strings.Contains(errOut+log, c.reason) {
+				t.Fatalf("exit %d, want 1 and %q\n%s\n%s", code, c.reason, lastLines(out, 15), errOut)
+			}
+			t.Logf("refused: %s", strings.TrimSpace(errOut))
+			if n := tokenObjects(t, target); n != before {
+				t.Errorf("the target token holds %d objects after the refused restore, %d before", n, before)
+			}
+			if code, rep := logVerify(t, e.path("logs", "restore-"+c.name+".log")); code != 0 {
+				t.Errorf("the log of the refused restore does not verify: %v", rep)
+			}
+			e.noSecrets(t, out, errOut, log)
+		})
+	}
+	// Five good shares restore it, with the backup's reference signature.
+	answers := e.answers(t, map[string]string{"a.present": e.creds("target-credentials/target-co", "eco1", "eco3"),
+		"a.restore": e.creds(main, "rksh3", "rksh4", "rksh5", "rksh6", "rksh7")})
+	out := e.runScript(t, script, "restore-ok", answers, "token="+target.Label)
+	if !strings.Contains(out, "Reference signature: byte-identical to the backup's") {
+		t.Errorf("restore:\n%s", lastLines(out, 20))
+	}
+	restored := tokenObjects(t, target)
+	if restored <= before {
+		t.Errorf("the restored key is not in the target token (%d objects)", restored)
+	}
+
+	// A run interrupted after the HSM made the key and before the log
+	// recorded it (the log cut after the restore step's "started" entry):
+	// repeated on the operator's explicit decision, the step adopts the
+	// key, proves it again and creates nothing.
+	lines := strings.SplitAfter(readFileT(t, e.path("logs", "restore-ok.log")), "\n")
+	cut := -1
+	for i, l := range lines {
+		if strings.Contains(l, `"step":"a.restore"`) && strings.Contains(l, `"status":"started"`) {
+			cut = i + 1
+		}
+	}
+	if cut < 0 {
+		t.Fatal("no started entry for the restore step")
+	}
+	writeFileAt(t, e.path("logs", "restore-again.log"), strings.Join(lines[:cut], ""), 0o644)
+	answers = e.answers(t, map[string]string{"a.present": e.creds("target-credentials/target-co", "eco1", "eco3"),
+		"a.restore": "{repeat: true, credentials: " + credList(main, "rksh3", "rksh4", "rksh5", "rksh6", "rksh7") + "}"})
+	out = e.runScript(t, script, "restore-again", answers, "token="+target.Label)
+	if !strings.Contains(out, "it is adopted, not restored again") || !strings.Contains(out, "Reference signature: byte-identical") {
+		t.Errorf("repeated restore:\n%s", lastLines(out, 20))
+	}
+	if d := logDetail(t, e.path("logs", "restore-again.log"), "a.restore", "done"); d["adopted"] != "true" || d["reference_signature"] != "identical" {
+		t.Errorf("repeated restore record %v", d)
+	}
+	if n := tokenObjects(t, target); n != restored {
+		t.Errorf("the repeated restore changed the token: %d objects, %d before", n, restored)
+	}
+}
+
+func roleList(ids []string, role string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id + ":" + role
+	}
+	return out
+}
+
+// participantLines lists participants given as ID:ROLE, in YAML.
+func participantLines(people []string) string {
+	var b strings.Builder
+	for _, p := range people {
+		id, role, _ := strings.Cut(p, ":")
+		fmt.Fprintf(&b, "  - {id: %s, role: %s}\n", id, role)
+	}
+	return b.String()
+}
