@@ -158,18 +158,10 @@ func runKeyBackup(r *Runner, x *stepRun) (err error) {
 		return err
 	}
 	defer clear(so)
-	passphrases := map[string][]byte{}
-	defer func() {
-		for _, p := range passphrases {
-			clear(p)
-		}
-	}()
-	for _, h := range pq.roster.Holders {
-		p, err := r.opts.Operator.NewPassphrase(x.info, h.Name)
-		if err != nil {
-			return err
-		}
-		passphrases[h.Name] = p
+	passphrases, err := r.newPassphrases(x, pq.roster)
+	defer wipeAll(passphrases)
+	if err != nil {
+		return err
 	}
 	r.printf("  The security officer's login ends the user's session: the crypto officers present their credentials again to log the user back in.\n")
 	opened, err := r.presentCredentials(x, act)

@@ -104,6 +104,27 @@ func (r *Runner) recordCredentials(x *stepRun, prefix string, res *quorum.Result
 	}
 }
 
+// newPassphrases asks each holder of a roster for the passphrase of their
+// new credential. The caller wipes the result, also on error.
+func (r *Runner) newPassphrases(x *stepRun, roster quorum.Roster) (map[string][]byte, error) {
+	passphrases := map[string][]byte{}
+	for _, h := range roster.Holders {
+		p, err := r.opts.Operator.NewPassphrase(x.info, h.Name)
+		if err != nil {
+			return passphrases, err
+		}
+		passphrases[h.Name] = p
+	}
+	return passphrases, nil
+}
+
+// wipeAll wipes every secret of a map.
+func wipeAll(secrets map[string][]byte) {
+	for _, s := range secrets {
+		clear(s)
+	}
+}
+
 // wipeOpened wipes the shares of opened credentials.
 func wipeOpened(opened []quorum.Opened) {
 	for i := range opened {
@@ -247,18 +268,10 @@ func runCredentialsIssue(r *Runner, x *stepRun) error {
 			return fmt.Errorf("%w: %s: %w; nothing written", ErrStepFailed, paths[i], atomicfile.ErrExists)
 		}
 	}
-	passphrases := map[string][]byte{}
-	defer func() {
-		for _, p := range passphrases {
-			clear(p)
-		}
-	}()
-	for _, h := range pq.roster.Holders {
-		p, err := r.opts.Operator.NewPassphrase(x.info, h.Name)
-		if err != nil {
-			return err
-		}
-		passphrases[h.Name] = p
+	passphrases, err := r.newPassphrases(x, pq.roster)
+	defer wipeAll(passphrases)
+	if err != nil {
+		return err
 	}
 	wf := r.opts.WorkFactor
 	creds, err := quorum.Issue(secret, pq.roster, passphrases, &quorum.IssueOptions{WorkFactor: wf})

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ksk-dev/ksk/hsm"
 	"github.com/ksk-dev/ksk/hsm/softhsmtest"
 	"github.com/ksk-dev/ksk/internal/rfc5011"
 	"github.com/ksk-dev/ksk/ksr"
@@ -289,31 +288,6 @@ func (e *drEnv) logVerifySealed(t *testing.T, tag, attestationPEM string) {
 	if len(rep["witnesses"].([]any)) != 6 {
 		t.Errorf("log %s: want 6 witness signatures (attendance and sign-off), got %v", tag, rep["witnesses"])
 	}
-}
-
-// tokenObjects logs in to a token of the rehearsal and counts the objects
-// it holds; the token is closed again at once, so that a later ceremony
-// can log in.
-func tokenObjects(t *testing.T, tk *softhsmtest.Token) int {
-	t.Helper()
-	m, err := hsm.OpenModule(tk.Module)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	tok, err := m.OpenToken(tk.Selector())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tok.Close()
-	if err := tok.Login(tk.LoginOptions()); err != nil {
-		t.Fatal(err)
-	}
-	n, err := tok.CountObjects()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // logDetail returns the details of the last entry of a log for a step
@@ -759,7 +733,7 @@ acts:
       - {id: activate, type: hsm-activate, actor: ca, hsm: target, quorum: activation}
       - {id: restore, type: key-restore, actor: ca, hsm: target, quorum: recovery, backup: "${backup}"}
 `, 0o644)
-	before := tokenObjects(t, target)
+	before := objectCount(t, target)
 	main, other := "backup-credentials/kmf-east-rksh", "backup-credentials-second/kmf-east-rksh"
 	cases := []struct {
 		name, backup, creds, reason string
@@ -778,7 +752,7 @@ acts:
 				t.Fatalf("exit %d, want 1 and %q\n%s\n%s", code, c.reason, lastLines(out, 15), errOut)
 			}
 			t.Logf("refused: %s", strings.TrimSpace(errOut))
-			if n := tokenObjects(t, target); n != before {
+			if n := objectCount(t, target); n != before {
 				t.Errorf("the target token holds %d objects after the refused restore, %d before", n, before)
 			}
 			if code, rep := logVerify(t, e.path("logs", "restore-"+c.name+".log")); code != 0 {
@@ -794,7 +768,7 @@ acts:
 	if !strings.Contains(out, "Reference signature: byte-identical to the backup's") {
 		t.Errorf("restore:\n%s", lastLines(out, 20))
 	}
-	restored := tokenObjects(t, target)
+	restored := objectCount(t, target)
 	if restored <= before {
 		t.Errorf("the restored key is not in the target token (%d objects)", restored)
 	}
@@ -823,7 +797,7 @@ acts:
 	if d := logDetail(t, e.path("logs", "restore-again.log"), "a.restore", "done"); d["adopted"] != "true" || d["reference_signature"] != "identical" {
 		t.Errorf("repeated restore record %v", d)
 	}
-	if n := tokenObjects(t, target); n != restored {
+	if n := objectCount(t, target); n != restored {
 		t.Errorf("the repeated restore changed the token: %d objects, %d before", n, restored)
 	}
 }
