@@ -508,7 +508,16 @@ func (r *Runner) fileRef(path string, role attest.Role) (attest.FileRef, error) 
 	if err != nil {
 		return ref, fmt.Errorf("%w: %w", ErrRead, err)
 	}
-	if rel, err := filepath.Rel(r.plan.Dir, path); err == nil && !strings.HasPrefix(rel, "..") {
+	// Inside --dir: relative to it, so that the log does not depend on
+	// where the ceremony directory is mounted; elsewhere (a log given by a
+	// path outside --dir, and the files beside it): absolute.
+	absPath, err1 := filepath.Abs(path)
+	absDir, err2 := filepath.Abs(r.plan.Dir)
+	if err1 != nil || err2 != nil {
+		return ref, nil
+	}
+	ref.Path = absPath
+	if rel, err := filepath.Rel(absDir, absPath); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
 		ref.Path = rel
 	}
 	return ref, nil
