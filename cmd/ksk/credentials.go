@@ -125,11 +125,9 @@ Roster file:
 			if err != nil {
 				return err
 			}
-			passSrc := make([]hsm.PINSource, len(rf.Holders))
-			for i, h := range rf.Holders {
-				if passSrc[i], err = parseSource(h.PassphraseSource, fmt.Sprintf("roster %s: holders[%d] (%s): passphrase_source", rosterPath, i, h.Name)); err != nil {
-					return err
-				}
+			passSrc, err := holderPassphraseSources(rf, rosterPath)
+			if err != nil {
+				return err
 			}
 			roster := rf.Roster()
 			if err := os.MkdirAll(outDir, 0o700); err != nil {
@@ -149,18 +147,10 @@ Roster file:
 			if err != nil {
 				return err
 			}
-			passphrases := make(map[string][]byte, len(roster.Holders))
-			defer func() {
-				for _, p := range passphrases {
-					clear(p)
-				}
-			}()
-			for i, h := range roster.Holders {
-				p, err := passSrc[i].Read(a.prompter(), fmt.Sprintf("the passphrase of %s", h.Name))
-				if err != nil {
-					return fmt.Errorf("holder %s: %w", h.Name, err)
-				}
-				passphrases[h.Name] = []byte(p)
+			passphrases, err := a.readHolderPassphrases(rf, passSrc, "")
+			defer wipePassphrases(passphrases)
+			if err != nil {
+				return err
 			}
 			secretBytes := []byte(secret)
 			defer clear(secretBytes)
@@ -260,6 +250,46 @@ Exit status 0 when the quorum is met, 1 when it is not.`,
 	cmd.Flags().StringVar(&rosterPath, "roster", "", "roster YAML file the credentials were issued for")
 	cmd.Flags().StringArrayVar(&sources, "passphrase-source", nil, "FILE=SRC: where FILE's passphrase is read (env:NAME, file:PATH or prompt); repeatable")
 	return cmd
+}
+
+// holderPassphraseSources parses the passphrase_source of each holder of a
+// roster file.
+func holderPassphraseSources(rf *quorum.RosterFile, rosterPath string) ([]hsm.PINSource, error) {
+	srcs := make([]hsm.PINSource, len(rf.Holders))
+	for i, h := range rf.Holders {
+		var err error
+		if srcs[i], err = parseSource(h.PassphraseSource, fmt.Sprintf("roster %s: holders[%d] (%s): passphrase_source", rosterPath, i, h.Name)); err != nil {
+			return nil, err
+		}
+	}
+	return srcs, nil
+}
+
+// readHolderPassphrases reads each holder's passphrase from its source;
+// role, when not empty, names the holders in prompts. The caller wipes the
+// result, also on error. Passphrases are strings in the PIN source reader
+// and in age; see docs/quorum.md on what wiping can and cannot do.
+func (a *app) readHolderPassphrases(rf *quorum.RosterFile, srcs []hsm.PINSource, role string) (map[string][]byte, error) {
+	passphrases := make(map[string][]byte, len(rf.Holders))
+	for i, h := range rf.Holders {
+		who := h.Name
+		if role != "" {
+			who = role + " " + h.Name
+		}
+		p, err := srcs[i].Read(a.prompter(), "the passphrase of "+who)
+		if err != nil {
+			return passphrases, fmt.Errorf("holder %s: %w", h.Name, err)
+		}
+		passphrases[h.Name] = []byte(p)
+	}
+	return passphrases, nil
+}
+
+// wipePassphrases wipes passphrases read for holders.
+func wipePassphrases(passphrases map[string][]byte) {
+	for _, p := range passphrases {
+		clear(p)
+	}
 }
 
 // openCredentials reads and opens each credential file with the passphrase

@@ -89,11 +89,9 @@ unless --force. See docs/backup.md.`,
 			if err := backup.ValidateRoster(roster); err != nil {
 				return fmt.Errorf("%w: roster %s: %w", errUsage, rosterPath, err)
 			}
-			passSrc := make([]hsm.PINSource, len(rf.Holders))
-			for i, h := range rf.Holders {
-				if passSrc[i], err = parseSource(h.PassphraseSource, fmt.Sprintf("roster %s: holders[%d] (%s): passphrase_source", rosterPath, i, h.Name)); err != nil {
-					return err
-				}
+			passSrc, err := holderPassphraseSources(rf, rosterPath)
+			if err != nil {
+				return err
 			}
 			paths := make([]string, 0, len(roster.Holders)+1)
 			for _, h := range roster.Holders {
@@ -125,20 +123,10 @@ unless --force. See docs/backup.md.`,
 				return err
 			}
 
-			// Passphrases are strings in the PIN source reader and in age;
-			// see docs/quorum.md on what wiping can and cannot do.
-			passphrases := make(map[string][]byte, len(roster.Holders))
-			defer func() {
-				for _, p := range passphrases {
-					clear(p)
-				}
-			}()
-			for i, h := range roster.Holders {
-				p, err := passSrc[i].Read(a.prompter(), fmt.Sprintf("the passphrase of recovery key share holder %s", h.Name))
-				if err != nil {
-					return fmt.Errorf("holder %s: %w", h.Name, err)
-				}
-				passphrases[h.Name] = []byte(p)
+			passphrases, err := a.readHolderPassphrases(rf, passSrc, "recovery key share holder")
+			defer wipePassphrases(passphrases)
+			if err != nil {
+				return err
 			}
 
 			s, err := hf.open(a, false)
