@@ -73,27 +73,33 @@ func keyGenMechanisms(a Algorithm) (gen, sign uint) {
 	return CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA
 }
 
-// templates returns the public and private key templates: a sign-only
-// private key that is token, private, sensitive and (unless backupable)
-// non-extractable, with no decrypt, unwrap, derive or sign-recover.
-func templates(o GenerateOptions, id []byte) (pub, priv []*pkcs11.Attribute) {
-	pub = []*pkcs11.Attribute{
+// publicKeyAttributes are the attributes every public key object of a KSK
+// has, generated or restored: a token object that only verifies.
+func publicKeyAttributes(label string, id []byte) []*pkcs11.Attribute {
+	return []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY),
 		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
 		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, false),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, o.Label),
+		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
 		pkcs11.NewAttribute(pkcs11.CKA_ID, id),
 		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
 		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, false),
 		pkcs11.NewAttribute(pkcs11.CKA_WRAP, false),
 		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
 	}
-	priv = []*pkcs11.Attribute{
+}
+
+// privateKeyAttributes are the attributes every private key object of a
+// KSK has, generated or restored: a private, sensitive token object that
+// only signs (no decrypt, unwrap, derive or sign-recover). Extractability
+// is the caller's to add.
+func privateKeyAttributes(label string, id []byte) []*pkcs11.Attribute {
+	return []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
 		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
 		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
 		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, o.Label),
+		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
 		pkcs11.NewAttribute(pkcs11.CKA_ID, id),
 		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
 		pkcs11.NewAttribute(pkcs11.CKA_SIGN_RECOVER, false),
@@ -101,6 +107,13 @@ func templates(o GenerateOptions, id []byte) (pub, priv []*pkcs11.Attribute) {
 		pkcs11.NewAttribute(pkcs11.CKA_UNWRAP, false),
 		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
 	}
+}
+
+// templates returns the public and private key templates: a sign-only
+// private key that is token, private, sensitive and (unless backupable)
+// non-extractable, with no decrypt, unwrap, derive or sign-recover.
+func templates(o GenerateOptions, id []byte) (pub, priv []*pkcs11.Attribute) {
+	pub, priv = publicKeyAttributes(o.Label, id), privateKeyAttributes(o.Label, id)
 	if o.Backupable {
 		priv = append(priv,
 			pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, true),

@@ -331,37 +331,15 @@ func (t *Token) CountObjects() (int, error) {
 // unwrapTemplate is the private key template of Unwrap: the same
 // sign-only, sensitive attributes as a generated key, never extractable.
 func unwrapTemplate(s UnwrapSpec, keyType uint) []*pkcs11.Attribute {
-	return []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
+	return append(privateKeyAttributes(s.Label, s.ID),
 		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, keyType),
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, s.Label),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, s.ID),
-		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_SIGN_RECOVER, false),
-		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, false),
-		pkcs11.NewAttribute(pkcs11.CKA_UNWRAP, false),
-		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
-	}
+		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false))
 }
 
 // publicTemplate returns the key type and the public key object template
 // of a public key, and checks it against the algorithm.
 func publicTemplate(s UnwrapSpec) (keyType uint, ecParams []byte, tmpl []*pkcs11.Attribute, err error) {
-	tmpl = []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY),
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, false),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, s.Label),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, s.ID),
-		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
-		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, false),
-		pkcs11.NewAttribute(pkcs11.CKA_WRAP, false),
-		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
-	}
+	tmpl = publicKeyAttributes(s.Label, s.ID)
 	switch p := s.Public.(type) {
 	case *rsa.PublicKey:
 		if !s.Algorithm.IsRSA() {
