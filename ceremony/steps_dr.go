@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -212,48 +211,21 @@ func runKeyBackup(r *Runner, x *stepRun) (err error) {
 		return fmt.Errorf("%w: %w", ErrEnvironment, err)
 	}
 	fault(x.ps.ID, "effect")
-	var m manifest
-	d := pq.roster.Digest()
-	m.RosterID, m.M, m.N, m.RosterDigest = pq.roster.ID, pq.roster.M, pq.roster.N, hex.EncodeToString(d[:])
 	f := created.File
-	for i, c := range created.Credentials {
-		m.Credentials = append(m.Credentials, manifestCredential{Holder: c.Holder, Role: string(c.Role), Index: c.Index, File: paths[i], SHA256: c.Fingerprint})
-		pq.pins[c.Holder] = c.Fingerprint
-		x.details["credential."+c.Holder] = c.Fingerprint
-		if err := x.addFile(r, paths[i], attest.Written); err != nil {
-			return err
-		}
-	}
-	js, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(mpath, append(js, '\n'), 0o644, repeat); err != nil {
-		return fmt.Errorf("%w: %w", ErrEnvironment, err)
-	}
-	if err := x.addFile(r, mpath, attest.Written); err != nil {
-		return err
-	}
-	if err := x.addFile(r, out, attest.Written); err != nil {
-		return err
-	}
 	sum := sha256.Sum256(created.Data)
 	x.details["label"] = f.Key.Label
 	x.details["algorithm"] = f.Key.AlgorithmName
 	x.details["key_tag"] = strconv.Itoa(int(f.Key.KeyTag))
 	x.details["dnskey"] = f.Key.DNSKEY
 	x.details["backup_sha256"] = hex.EncodeToString(sum[:])
-	x.details["quorum"] = pq.ID
-	x.details["roster_id"] = pq.roster.ID
-	x.details["m"], x.details["n"] = strconv.Itoa(pq.roster.M), strconv.Itoa(pq.roster.N)
 	x.details["split_id"] = f.Quorum.SplitID
 	x.details["wrap"] = f.Wrap.Mechanism + " " + f.Wrap.KEK
 	r.printf("  Backed up %s key %q (key tag %d) to %s\n    SHA-256: %x\n  Its key-encryption key is split %d of %d among %s:\n",
 		f.Key.AlgorithmName, f.Key.Label, f.Key.KeyTag, st.Out, sum, pq.roster.M, pq.roster.N, pq.roster.ID)
-	for i, c := range created.Credentials {
-		r.printf("  %d %s: %s\n    SHA-256: %s\n", c.Index, c.Holder, paths[i], c.Fingerprint)
+	if err := r.recordIssued(x, pq, created.Credentials, paths, mpath, repeat); err != nil {
+		return err
 	}
-	return nil
+	return x.addFile(r, out, attest.Written)
 }
 
 // runKeyRestore: restore a backup file into the activated HSM. The

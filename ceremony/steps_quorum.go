@@ -104,6 +104,38 @@ func (r *Runner) recordCredentials(x *stepRun, prefix string, res *quorum.Result
 	}
 }
 
+// recordIssued records credentials just written to paths: it pins them for
+// the rest of the ceremony, records each one's SHA-256 and every file in
+// the step, and writes the manifest mpath (what ksk credentials issue -o
+// json prints) beside them.
+func (r *Runner) recordIssued(x *stepRun, pq *plannedQuorum, creds []quorum.Credential, paths []string, mpath string, overwrite bool) error {
+	d := pq.roster.Digest()
+	m := manifest{RosterID: pq.roster.ID, M: pq.roster.M, N: pq.roster.N, RosterDigest: hex.EncodeToString(d[:])}
+	for i, c := range creds {
+		m.Credentials = append(m.Credentials, manifestCredential{Holder: c.Holder, Role: string(c.Role), Index: c.Index, File: paths[i], SHA256: c.Fingerprint})
+		pq.pins[c.Holder] = c.Fingerprint
+		x.details["credential."+c.Holder] = c.Fingerprint
+		if err := x.addFile(r, paths[i], attest.Written); err != nil {
+			return err
+		}
+		r.printf("  %d %s: %s\n    SHA-256: %s\n", c.Index, c.Holder, paths[i], c.Fingerprint)
+	}
+	js, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(mpath, append(js, '\n'), 0o644, overwrite); err != nil {
+		return fmt.Errorf("%w: %w", ErrEnvironment, err)
+	}
+	if err := x.addFile(r, mpath, attest.Written); err != nil {
+		return err
+	}
+	x.details["quorum"] = pq.ID
+	x.details["roster_id"] = pq.roster.ID
+	x.details["m"], x.details["n"] = strconv.Itoa(pq.roster.M), strconv.Itoa(pq.roster.N)
+	return nil
+}
+
 // newPassphrases asks each holder of a roster for the passphrase of their
 // new credential. The caller wipes the result, also on error.
 func (r *Runner) newPassphrases(x *stepRun, roster quorum.Roster) (map[string][]byte, error) {
@@ -278,37 +310,16 @@ func runCredentialsIssue(r *Runner, x *stepRun) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStepFailed, err)
 	}
-	var m manifest
-	d := pq.roster.Digest()
-	m.RosterID, m.M, m.N, m.RosterDigest = pq.roster.ID, pq.roster.M, pq.roster.N, hex.EncodeToString(d[:])
 	for i, c := range creds {
 		if err := atomicfile.Write(paths[i], c.File, 0o600, false); err != nil {
 			return fmt.Errorf("%w: %w", ErrEnvironment, err)
 		}
-		m.Credentials = append(m.Credentials, manifestCredential{Holder: c.Holder, Role: string(c.Role), Index: c.Index, File: paths[i], SHA256: c.Fingerprint})
-		pq.pins[c.Holder] = c.Fingerprint
-		x.details["credential."+c.Holder] = c.Fingerprint
-		if err := x.addFile(r, paths[i], attest.Written); err != nil {
-			return err
-		}
-		r.printf("  %d %s: %s\n    SHA-256: %s\n", c.Index, c.Holder, paths[i], c.Fingerprint)
 	}
-	js, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	mpath := filepath.Join(dir, credentialsManifest)
-	if err := atomicfile.Write(mpath, append(js, '\n'), 0o644, false); err != nil {
-		return fmt.Errorf("%w: %w", ErrEnvironment, err)
-	}
-	if err := x.addFile(r, mpath, attest.Written); err != nil {
+	if err := r.recordIssued(x, pq, creds, paths, filepath.Join(dir, credentialsManifest), false); err != nil {
 		return err
 	}
 	clear(secret)
 	delete(r.secrets, pq.ID)
-	x.details["quorum"] = pq.ID
-	x.details["roster_id"] = pq.roster.ID
-	x.details["m"], x.details["n"] = strconv.Itoa(pq.roster.M), strconv.Itoa(pq.roster.N)
 	r.printf("  %d credentials issued (%d of %d). The secret is wiped from memory: only a quorum brings it back.\n", len(creds), pq.roster.M, pq.roster.N)
 	return nil
 }
