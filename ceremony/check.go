@@ -76,23 +76,6 @@ type plannedQuorum struct {
 	rosterF string            // resolved roster path
 }
 
-// manifest is what ksk credentials issue -o json prints.
-type manifest struct {
-	RosterID     string               `json:"roster_id"`
-	M            int                  `json:"m"`
-	N            int                  `json:"n"`
-	RosterDigest string               `json:"roster_digest"`
-	Credentials  []manifestCredential `json:"credentials"`
-}
-
-type manifestCredential struct {
-	Holder string `json:"holder"`
-	Role   string `json:"role"`
-	Index  int    `json:"index"`
-	File   string `json:"file"`
-	SHA256 string `json:"sha256"`
-}
-
 // Check loads the script at path and resolves everything it names: the
 // files each step reads exist (or an earlier step writes them) and parse,
 // rosters and credential pins agree with the participants, signer
@@ -332,7 +315,7 @@ func (pq *plannedQuorum) loadManifest(path string) error {
 	if err != nil {
 		return err
 	}
-	var m manifest
+	var m quorum.Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("credentials %s: %w", path, err)
 	}

@@ -73,9 +73,9 @@ func manifestJSON(t testing.TB, rosterData string, sha func(holder string) strin
 	}
 	r := rf.Roster()
 	d := r.Digest()
-	m := manifest{RosterID: r.ID, M: r.M, N: r.N, RosterDigest: hex.EncodeToString(d[:])}
+	m := quorum.Manifest{RosterID: r.ID, M: r.M, N: r.N, RosterDigest: hex.EncodeToString(d[:])}
 	for i, h := range r.Holders {
-		m.Credentials = append(m.Credentials, manifestCredential{Holder: h.Name, Role: string(h.Role), Index: i + 1,
+		m.Credentials = append(m.Credentials, quorum.ManifestEntry{Holder: h.Name, Role: h.Role, Index: i + 1,
 			File: quorum.CredentialFileName(r.ID, h.Name), SHA256: sha(h.Name)})
 	}
 	js, err := json.Marshal(m)

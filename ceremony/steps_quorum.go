@@ -109,10 +109,8 @@ func (r *Runner) recordCredentials(x *stepRun, prefix string, res *quorum.Result
 // the step, and writes the manifest mpath (what ksk credentials issue -o
 // json prints) beside them.
 func (r *Runner) recordIssued(x *stepRun, pq *plannedQuorum, creds []quorum.Credential, paths []string, mpath string, overwrite bool) error {
-	d := pq.roster.Digest()
-	m := manifest{RosterID: pq.roster.ID, M: pq.roster.M, N: pq.roster.N, RosterDigest: hex.EncodeToString(d[:])}
+	m := quorum.NewManifest(pq.roster, creds, paths)
 	for i, c := range creds {
-		m.Credentials = append(m.Credentials, manifestCredential{Holder: c.Holder, Role: string(c.Role), Index: c.Index, File: paths[i], SHA256: c.Fingerprint})
 		pq.pins[c.Holder] = c.Fingerprint
 		x.details["credential."+c.Holder] = c.Fingerprint
 		if err := x.addFile(r, paths[i], attest.Written); err != nil {

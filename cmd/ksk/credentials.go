@@ -71,15 +71,6 @@ func parseSource(spec, what string) (hsm.PINSource, error) {
 	return src, nil
 }
 
-// issuedCredential is one line of `ksk credentials issue` output.
-type issuedCredential struct {
-	Holder string      `json:"holder"`
-	Role   quorum.Role `json:"role"`
-	Index  int         `json:"index"`
-	File   string      `json:"file"`
-	SHA256 string      `json:"sha256"`
-}
-
 func newCredentialsIssueCmd(a *app) *cobra.Command {
 	var (
 		rosterPath, secretSource, outDir string
@@ -158,7 +149,6 @@ Roster file:
 			if err != nil {
 				return err
 			}
-			var out []issuedCredential
 			for i, c := range creds {
 				if err := atomicfile.Write(paths[i], c.File, 0o600, force); err != nil {
 					if errors.Is(err, atomicfile.ErrExists) {
@@ -166,17 +156,13 @@ Roster file:
 					}
 					return fmt.Errorf("%w: %w", errEnvironment, err)
 				}
-				out = append(out, issuedCredential{Holder: c.Holder, Role: c.Role, Index: c.Index, File: paths[i], SHA256: c.Fingerprint})
 			}
-			digest := roster.Digest()
+			m := quorum.NewManifest(roster, creds, paths)
 			if a.output == "json" {
-				return a.writeJSON(map[string]any{
-					"roster_id": roster.ID, "m": roster.M, "n": roster.N,
-					"roster_digest": fmt.Sprintf("%x", digest), "credentials": out,
-				})
+				return a.writeJSON(m)
 			}
-			fmt.Fprintf(a.out, "Roster %s: %d of %d, digest %x\n", roster.ID, roster.M, roster.N, digest)
-			for _, c := range out {
+			fmt.Fprintf(a.out, "Roster %s: %d of %d, digest %s\n", m.RosterID, m.M, m.N, m.RosterDigest)
+			for _, c := range m.Credentials {
 				fmt.Fprintf(a.out, "  %d %s (%s) %s\n    SHA-256: %s\n", c.Index, c.Holder, c.Role, c.File, c.SHA256)
 			}
 			return nil

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ksk-dev/ksk/quorum"
 )
 
 const (
@@ -31,7 +33,7 @@ func writeTestRoster(t *testing.T, dir, id string, m, n int) string {
 	return p
 }
 
-func issueTestCredentials(t *testing.T, dir, roster, outDir string) []issuedCredential {
+func issueTestCredentials(t *testing.T, dir, roster, outDir string) []quorum.ManifestEntry {
 	t.Helper()
 	t.Setenv("KSK_TEST_SECRET", testCredSecret)
 	code, out, errOut := runKSK(t, "", "credentials", "issue", "--roster", roster, "--secret-source", "env:KSK_TEST_SECRET",
@@ -41,7 +43,7 @@ func issueTestCredentials(t *testing.T, dir, roster, outDir string) []issuedCred
 	}
 	assertNoCredSecrets(t, out, errOut)
 	var got struct {
-		Credentials []issuedCredential `json:"credentials"`
+		Credentials []quorum.ManifestEntry `json:"credentials"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)

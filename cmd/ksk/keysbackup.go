@@ -185,10 +185,7 @@ func newBackupKeyView(f *backup.File) backupKeyView {
 func writeBackupResult(a *app, ti hsm.TokenInfo, out string, res *backup.Created, paths []string) error {
 	f := res.File
 	sum := sha256.Sum256(res.Data)
-	creds := make([]issuedCredential, len(res.Credentials))
-	for i, c := range res.Credentials {
-		creds[i] = issuedCredential{Holder: c.Holder, Role: c.Role, Index: c.Index, File: paths[i], SHA256: c.Fingerprint}
-	}
+	creds := quorum.ManifestEntries(res.Credentials, paths)
 	if a.output == "json" {
 		return a.writeJSON(map[string]any{
 			"backup": out, "sha256": hex.EncodeToString(sum[:]), "token": ti, "key": newBackupKeyView(f),

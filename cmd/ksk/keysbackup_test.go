@@ -60,16 +60,16 @@ func objectCount(t *testing.T, tk *softhsmtest.Token) int {
 
 // backupJSON mirrors the JSON of ksk keys backup.
 type backupJSON struct {
-	Backup       string             `json:"backup"`
-	SHA256       string             `json:"sha256"`
-	Token        tokenJSON          `json:"token"`
-	Key          backupKeyView      `json:"key"`
-	RosterID     string             `json:"roster_id"`
-	M            int                `json:"m"`
-	N            int                `json:"n"`
-	RosterDigest string             `json:"roster_digest"`
-	SplitID      string             `json:"split_id"`
-	Credentials  []issuedCredential `json:"credentials"`
+	Backup       string                 `json:"backup"`
+	SHA256       string                 `json:"sha256"`
+	Token        tokenJSON              `json:"token"`
+	Key          backupKeyView          `json:"key"`
+	RosterID     string                 `json:"roster_id"`
+	M            int                    `json:"m"`
+	N            int                    `json:"n"`
+	RosterDigest string                 `json:"roster_digest"`
+	SplitID      string                 `json:"split_id"`
+	Credentials  []quorum.ManifestEntry `json:"credentials"`
 }
 
 // restoreJSON mirrors the JSON of ksk keys restore.
@@ -179,7 +179,7 @@ func (fx *backupFixture) backupCmd(t *testing.T, label, out, credDir string, ext
 
 // reconstructKEK opens every credential as a holder would, to check below
 // that the KEK never appears in any output.
-func reconstructKEK(t *testing.T, rosterPath string, creds []issuedCredential) []byte {
+func reconstructKEK(t *testing.T, rosterPath string, creds []quorum.ManifestEntry) []byte {
 	t.Helper()
 	rf, err := readRoster(rosterPath)
 	if err != nil {
