@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/ksk-dev/ksk/check"
 )
 
 // WriteTranscriptEntry writes one entry as a person reads it in a
@@ -39,7 +41,7 @@ func WriteTranscriptEntry(w io.Writer, e *Entry, h Hash) {
 // lines for a reviewer's initials. It returns Verify's result and error;
 // a log that does not verify is transcribed up to its first bad entry.
 func WriteTranscript(w io.Writer, name string, r io.Reader, opts VerifyOptions) (*Result, error) {
-	fmt.Fprintf(w, "ATTESTATION LOG TRANSCRIPT\nLog: %s\n\n", name)
+	WriteTranscriptStart(w, name)
 	inner := opts.OnEntry
 	opts.OnEntry = func(e *Entry, h Hash, line int) error {
 		WriteTranscriptEntry(w, e, h)
@@ -52,18 +54,31 @@ func WriteTranscript(w io.Writer, name string, r io.Reader, opts VerifyOptions) 
 	if res == nil {
 		return res, err
 	}
+	WriteTranscriptEnd(w, res, res.Findings, err == nil && res.Valid())
+	return res, err
+}
+
+// WriteTranscriptStart writes the heading of a transcript of the log
+// called name.
+func WriteTranscriptStart(w io.Writer, name string) {
+	fmt.Fprintf(w, "ATTESTATION LOG TRANSCRIPT\nLog: %s\n\n", name)
+}
+
+// WriteTranscriptEnd writes the end of a transcript: the counts of res,
+// the head in hex and as PGP words, the findings, the result (valid) and
+// lines for a reviewer's initials.
+func WriteTranscriptEnd(w io.Writer, res *Result, findings []check.Finding, valid bool) {
 	fmt.Fprintf(w, "Entries: %d, seals: %d, witness signatures: %d\n", res.Entries, res.SealCount, res.WitnessCount)
 	fmt.Fprintf(w, "Head: %s\nPGP Words: %s\n", res.Head, res.Head.Words())
-	for _, f := range res.Findings {
+	for _, f := range findings {
 		fmt.Fprintln(w, f.String())
 	}
-	if err == nil && res.Valid() {
+	if valid {
 		fmt.Fprintln(w, "Verification: VALID")
 	} else {
 		fmt.Fprintln(w, "Verification: INVALID (the transcript stops at the first bad entry)")
 	}
 	fmt.Fprint(w, "\nReviewed by (name): ______________________  Initials: ______  Date: __________\n")
-	return res, err
 }
 
 func shortHex(s string) string {

@@ -294,7 +294,7 @@ entry, followed by the finding, and the exit status is 1.`,
 			}
 			var entries []showEntry
 			if a.output == "text" {
-				fmt.Fprintf(a.out, "ATTESTATION LOG TRANSCRIPT\nLog: %s\n\n", args[0])
+				attest.WriteTranscriptStart(a.out, args[0])
 			}
 			opts.OnEntry = func(e *attest.Entry, h attest.Hash, line int) error {
 				if a.output == "json" {
@@ -320,17 +320,7 @@ entry, followed by the finding, and the exit status is 1.`,
 					return err
 				}
 			} else {
-				w := a.out
-				fmt.Fprintf(w, "Entries: %d, seals: %d, witness signatures: %d\n", r.Entries, res.SealCount, res.WitnessCount)
-				fmt.Fprintf(w, "Head: %s\n", r.Head)
-				fmt.Fprintf(w, "PGP Words: %s\n", r.HeadPGPWords)
-				printFindings(w, r.Findings)
-				if r.Valid {
-					fmt.Fprintln(w, "Verification: VALID")
-				} else {
-					fmt.Fprintln(w, "Verification: INVALID (the transcript stops at the first bad entry)")
-				}
-				fmt.Fprint(w, "\nReviewed by (name): ______________________  Initials: ______  Date: __________\n")
+				attest.WriteTranscriptEnd(a.out, res, r.Findings, r.Valid)
 			}
 			if !r.Valid {
 				return rejectLog(r)
