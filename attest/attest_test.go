@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"github.com/ksk-dev/ksk/check"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,8 +23,11 @@ import (
 
 // fixture is a log with steps, two seals and two witnesses:
 //
-//	seq 0 open, 1-5 steps, 6 seal, 7 witness alice, 8 witness bob,
-//	9 step, 10 seal
+//	seq 0 open, 1-5 steps, 6 seal, 7 step, 8 witness alice,
+//	9 witness bob, 10 seal
+//
+// so it is finished: sealed last, and signed off by both witnesses after
+// its last step.
 type fixture struct {
 	path       string
 	attest     *ecdsa.PrivateKey
@@ -87,9 +91,9 @@ func newFixture(t testing.TB) *fixture {
 			Files: []FileRef{{Path: "ksr.xml", Role: Read, SHA256: Hash{byte(i)}}}}))
 	}
 	add(w.Seal("act3.seal", "ksk", f.attest))
-	add(w.Witness("act3.witness", "alice", f.alice))
-	add(w.Witness("act3.witness", "bob", f.bob))
 	add(w.Append(Entry{Step: "act4.close", Actor: "ca:carol", Files: []FileRef{{Path: "skr.xml", Role: Written, SHA256: Hash{9}}}}))
+	add(w.Witness("act4.sign-off", "alice", f.alice))
+	add(w.Witness("act4.sign-off", "bob", f.bob))
 	add(w.Seal("act4.seal", "ksk", f.attest))
 	return f
 }
@@ -131,10 +135,13 @@ func TestRoundTrip(t *testing.T) {
 	if !res.Valid() || len(res.Findings) != 0 {
 		t.Errorf("findings %v", res.Findings)
 	}
-	// Both witnesses sign the head after the first seal.
+	// Both witnesses sign the head of the last step.
+	if !res.Finished || res.SignOffSeq != 7 || res.LastMaterialSeq != 7 {
+		t.Errorf("finished %v, sign-off seq %d, last material seq %d; want true, 7, 7", res.Finished, res.SignOffSeq, res.LastMaterialSeq)
+	}
 	for _, w := range res.Witnesses {
-		if w.Head != f.heads[6] {
-			t.Errorf("witness %s signs %s, want %s", w.Name, w.Head, f.heads[6])
+		if w.Head != f.heads[7] {
+			t.Errorf("witness %s signs %s, want %s", w.Name, w.Head, f.heads[7])
 		}
 	}
 	// The hash of each line is SHA-256 over the domain and the line.
@@ -151,12 +158,23 @@ func TestLinesAreRFC8785(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	odd := map[string]string{"quote": `"\`, "ctl": "\x00\x01\b\t\n\f\r\x1f\x7f", "uni": "é ü 漢 \u2028 😀 <&>", "z.last": "", "a-first": "x"}
+	odd := map[string]string{"quote": `"\`, "uni": "é ü 漢 😀 <&>", "z.last": "", "a-first": "x"}
 	if _, err := w.Append(Entry{Step: "odd \"step\"", Actor: "ünïcode", Details: odd}); err != nil {
 		t.Fatal(err)
 	}
+	// Control characters are refused by the Writer, but the encoder
+	// still escapes them as RFC 8785 says (a line written by hand).
+	ctl := map[string]string{"ctl": "\x00\x01\b\t\n\f\r\x1f\x7f\u2028"}
+	if _, err := w.Append(Entry{Step: "ctl", Details: ctl}); !errors.Is(err, ErrControl) {
+		t.Fatalf("Append with control characters: %v, want ErrControl", err)
+	}
 	w.Close()
 	b, _ := os.ReadFile(f.path)
+	ctlLine, err := MarshalLine(&Entry{Type: TypeStep, Seq: 12, Step: "ctl", Details: ctl, Time: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(append(b, ctlLine...), '\n')
 	for i, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
 		c, err := jcs.Transform([]byte(l))
 		if err != nil {
@@ -169,12 +187,9 @@ func TestLinesAreRFC8785(t *testing.T) {
 		if err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
-		if i == 11 && e.Details["uni"] != odd["uni"] || i == 11 && e.Details["ctl"] != odd["ctl"] {
+		if i == 11 && e.Details["uni"] != odd["uni"] || i == 12 && e.Details["ctl"] != ctl["ctl"] {
 			t.Errorf("details did not round-trip: %q", e.Details)
 		}
-	}
-	if _, err := Verify(bytes.NewReader(b), VerifyOptions{}); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -337,12 +352,16 @@ func TestResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	res, err := Verify(bytes.NewReader(mustRead(t, f.path)), VerifyOptions{Head: &h})
-	if err != nil || res.Entries != 12 || res.Unsealed != 1 {
+	res, err := Verify(bytes.NewReader(mustRead(t, f.path)), VerifyOptions{Head: &h, InProgress: true})
+	if err != nil || res.Entries != 12 || res.Unsealed != 1 || res.Finished || res.Status() != "NOT FINISHED" || res.AttestedThrough() != 9 {
 		t.Fatalf("after resume: %v %+v", err, res)
 	}
-	if len(res.Findings) != 1 || res.Findings[0].Check != CheckUnsealed {
-		t.Errorf("findings %v, want one %s warning", res.Findings, CheckUnsealed)
+	// Checked as finished, the same log is refused.
+	if _, err := Verify(bytes.NewReader(mustRead(t, f.path)), VerifyOptions{Head: &h}); !errors.Is(err, ErrNotFinished) {
+		t.Fatalf("after resume, checked as finished: %v, want ErrNotFinished", err)
+	}
+	if len(res.Findings) != 2 || res.Findings[0].Check != CheckUnsealed || res.Findings[1].Check != CheckInProgress || res.Findings[1].Severity != check.Warning {
+		t.Errorf("findings %v, want %s and %s warnings", res.Findings, CheckUnsealed, CheckInProgress)
 	}
 }
 
@@ -408,7 +427,7 @@ func TestConcurrentAppend(t *testing.T) {
 	}
 	wg.Wait()
 	w.Close()
-	res, err := Verify(bytes.NewReader(mustRead(t, f.path)), VerifyOptions{})
+	res, err := Verify(bytes.NewReader(mustRead(t, f.path)), VerifyOptions{InProgress: true})
 	if err != nil || res.Entries != 51 {
 		t.Fatalf("%v, %d entries", err, res.Entries)
 	}

@@ -29,6 +29,18 @@ var (
 	// ErrSecret: an entry would have carried something that looks like a
 	// secret (a PIN, passphrase, share or private key); nothing was written.
 	ErrSecret = errors.New("refusing to log a secret")
+	// ErrControl: a logged value holds a control character (ESC, a
+	// newline, a bidirectional override) that could change what a reader
+	// of a transcript sees; nothing was written.
+	ErrControl = errors.New("control character in a logged value")
+	// ErrNotFinished: the log verifies as far as it goes but is not a
+	// finished ceremony record: not sealed as its last entry, or not
+	// signed off by every allowed witness after its last step that
+	// changed anything.
+	ErrNotFinished = errors.New("log not finished")
+	// ErrCeremony: the log is not of the ceremony it was checked against
+	// (another script, name or number).
+	ErrCeremony = errors.New("log of another ceremony")
 	// ErrClosed: the Writer was closed or failed an earlier write.
 	ErrClosed = errors.New("log writer closed")
 )

@@ -9,9 +9,11 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 )
 
 // Seal signature algorithms.
@@ -23,6 +25,19 @@ const (
 
 // SealDomain prefixes the message that a seal signs.
 const SealDomain = "ksk-attestation-seal-v1 "
+
+// RekorDomain prefixes the message that the attestation key signs for a
+// Rekor entry. It differs from SealDomain, so that a signature published
+// in a transparency log can never stand as a seal in a log, nor a seal as
+// a Rekor entry.
+const RekorDomain = "ksk-attestation-rekor-v1 "
+
+// RekorMessage returns the bytes the attestation key signs to publish head
+// in a Rekor transparency log: RekorDomain, the head in lower-case hex, and
+// a newline.
+func RekorMessage(head Hash) []byte {
+	return []byte(RekorDomain + head.String() + "\n")
+}
 
 // SealMessage returns the bytes a seal signs for head: SealDomain, the head
 // in lower-case hex, and a newline. With openssl:
@@ -76,6 +91,9 @@ func signSeal(s crypto.Signer, head Hash) (*Seal, error) {
 		seal.Alg = SigAlgECDSASHA256
 		d := sha256.Sum256(msg)
 		seal.Signature, err = s.Sign(rand.Reader, d[:], crypto.SHA256)
+		if err == nil {
+			seal.Signature, err = lowS(s.Public().(*ecdsa.PublicKey), seal.Signature)
+		}
 	case ed25519.PublicKey:
 		seal.Alg = SigAlgEd25519
 		seal.Signature, err = s.Sign(rand.Reader, msg, crypto.Hash(0))
@@ -113,6 +131,9 @@ func verifySealSignature(s *Seal) error {
 		if !ok {
 			return fmt.Errorf("alg %s with a %T key", s.Alg, pub)
 		}
+		if err := checkLowS(k, s.Signature); err != nil {
+			return err
+		}
 		if !ecdsa.VerifyASN1(k, d[:], s.Signature) {
 			return errors.New("ECDSA signature does not verify")
 		}
@@ -134,6 +155,54 @@ func verifySealSignature(s *Seal) error {
 		}
 	default:
 		return fmt.Errorf("unknown signature algorithm %q", s.Alg)
+	}
+	return nil
+}
+
+// ecdsaSignature is the ASN.1 form of an ECDSA signature.
+type ecdsaSignature struct{ R, S *big.Int }
+
+// parseECDSA parses an ECDSA signature that must be in its one DER form.
+func parseECDSA(sig []byte) (*ecdsaSignature, error) {
+	var v ecdsaSignature
+	rest, err := asn1.Unmarshal(sig, &v)
+	if err != nil {
+		return nil, fmt.Errorf("ECDSA signature is not ASN.1: %w", err)
+	}
+	if len(rest) != 0 || v.R == nil || v.S == nil || v.R.Sign() <= 0 || v.S.Sign() <= 0 {
+		return nil, errors.New("ECDSA signature is not a DER SEQUENCE of two positive INTEGERs")
+	}
+	if re, err := asn1.Marshal(v); err != nil || !bytes.Equal(re, sig) {
+		return nil, errors.New("ECDSA signature is not in DER form")
+	}
+	return &v, nil
+}
+
+// lowS returns sig with S replaced by N-S when S is above N/2, so that a
+// seal has one form: (r, s) and (r, N-s) are both valid signatures, and
+// the log must not have two heads for one content.
+func lowS(pub *ecdsa.PublicKey, sig []byte) ([]byte, error) {
+	v, err := parseECDSA(sig)
+	if err != nil {
+		return nil, err
+	}
+	n := pub.Curve.Params().N
+	if v.S.Cmp(new(big.Int).Rsh(n, 1)) <= 0 {
+		return sig, nil
+	}
+	v.S.Sub(n, v.S)
+	return asn1.Marshal(*v)
+}
+
+// checkLowS refuses an ECDSA signature that is not DER or whose S is above
+// N/2 (the other, malleated form of a low-S signature).
+func checkLowS(pub *ecdsa.PublicKey, sig []byte) error {
+	v, err := parseECDSA(sig)
+	if err != nil {
+		return err
+	}
+	if v.S.Cmp(new(big.Int).Rsh(pub.Curve.Params().N, 1)) > 0 {
+		return errors.New("ECDSA signature has a high S (above N/2): ksk writes only the low-S form, so this one was altered")
 	}
 	return nil
 }
@@ -164,6 +233,5 @@ func (v *verifier) seal(e *Entry) error {
 		v.res.Seals = append(v.res.Seals, SealInfo{Seq: e.Seq, Line: v.line, Head: s.Head, Alg: s.Alg, KeyFingerprint: s.KeyFingerprint})
 	}
 	v.res.LastSealSeq = e.Seq
-	v.res.Unsealed = 0
 	return nil
 }

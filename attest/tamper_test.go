@@ -94,28 +94,28 @@ func TestTampering(t *testing.T) {
 		{"wrong attestation key", func(l []string) []string { return l },
 			func(o *VerifyOptions) { o.AttestationKeys = []crypto.PublicKey{attacker.Public()} }, ErrUnknownKey, CheckSealKey, 6, 7},
 		{"replace a witness signature", func(l []string) []string {
-			bob, _ := ParseLine([]byte(strings.TrimSpace(l[8])))
-			l[7] = relined(t, l[7], func(e *Entry) { e.Witness.Signature = bob.Witness.Signature })
+			bob, _ := ParseLine([]byte(strings.TrimSpace(l[9])))
+			l[8] = relined(t, l[8], func(e *Entry) { e.Witness.Signature = bob.Witness.Signature })
 			return l
-		}, nil, ErrBadSignature, CheckWitness, 7, 8},
+		}, nil, ErrBadSignature, CheckWitness, 8, 9},
 		{"witness signature over another head", func(l []string) []string {
 			w, err := signWitness("alice", f.alice, f.heads[5])
 			if err != nil {
 				t.Fatal(err)
 			}
-			l[7] = relined(t, l[7], func(e *Entry) { e.Witness.Signature = w.Signature })
+			l[8] = relined(t, l[8], func(e *Entry) { e.Witness.Signature = w.Signature })
 			return l
-		}, nil, ErrBadSignature, CheckWitness, 7, 8},
+		}, nil, ErrBadSignature, CheckWitness, 8, 9},
 		{"witness not allowed", func(l []string) []string { return l },
-			func(o *VerifyOptions) { o.AllowedSigners = o.AllowedSigners[:1] }, ErrUnknownKey, CheckWitnessKey, 8, 9},
+			func(o *VerifyOptions) { o.AllowedSigners = o.AllowedSigners[:1] }, ErrUnknownKey, CheckWitnessKey, 9, 10},
 		{"witness under another name", func(l []string) []string {
-			w, err := signWitness("alice", mallory, f.heads[6])
+			w, err := signWitness("alice", mallory, f.heads[7])
 			if err != nil {
 				t.Fatal(err)
 			}
-			l[7] = relined(t, l[7], func(e *Entry) { e.Witness = w })
+			l[8] = relined(t, l[8], func(e *Entry) { e.Witness = w })
 			return l
-		}, func(o *VerifyOptions) { o.Head = nil }, ErrUnknownKey, CheckWitnessKey, 7, 8},
+		}, func(o *VerifyOptions) { o.Head = nil }, ErrUnknownKey, CheckWitnessKey, 8, 9},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,9 +3,11 @@ package attest
 import (
 	"bufio"
 	"bytes"
+	"crypto/elliptic"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"path"
 	"strings"
 
@@ -91,15 +93,58 @@ func parseWitnessKey(w *Witness) (ssh.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signature: %w", err)
 	}
+	if string(sshsig.Armor(sig)) != w.Signature {
+		return nil, errors.New("signature is not in its one canonical armored form (as ksk writes it): re-wrapped, padded, or with other bytes around it")
+	}
+	if err := checkSSHLowS(sig.Signature); err != nil {
+		return nil, err
+	}
 	if err := sshsig.Verify(bytes.NewReader(WitnessMessage(w.Head)), sig, pub, sig.HashAlgorithm, WitnessNamespace); err != nil {
 		return nil, fmt.Errorf("SSH signature by %s over head %s (namespace %s) does not verify: %w", w.KeyFingerprint, w.Head, WitnessNamespace, err)
 	}
 	return pub, nil
 }
 
+// sshECDSACurves maps the SSH signature formats of ECDSA keys (plain and
+// FIDO) to their curves.
+var sshECDSACurves = map[string]elliptic.Curve{
+	ssh.KeyAlgoECDSA256:   elliptic.P256(),
+	ssh.KeyAlgoECDSA384:   elliptic.P384(),
+	ssh.KeyAlgoECDSA521:   elliptic.P521(),
+	ssh.KeyAlgoSKECDSA256: elliptic.P256(),
+}
+
+// checkSSHLowS refuses an SSH ECDSA signature whose S is above N/2 or whose
+// integers are not minimally encoded: like a seal, a witness signature has
+// one form, so that one witnessed content has one head.
+func checkSSHLowS(sig *ssh.Signature) error {
+	curve, ok := sshECDSACurves[sig.Format]
+	if !ok {
+		return nil
+	}
+	var v struct {
+		R, S *big.Int
+		Rest []byte `ssh:"rest"`
+	}
+	if err := ssh.Unmarshal(sig.Blob, &v); err != nil || len(v.Rest) != 0 {
+		return fmt.Errorf("%s signature blob is not two integers", sig.Format)
+	}
+	if !bytes.Equal(ssh.Marshal(struct{ R, S *big.Int }{v.R, v.S}), sig.Blob) {
+		return fmt.Errorf("%s signature integers are not minimally encoded", sig.Format)
+	}
+	if v.S.Sign() <= 0 || v.S.Cmp(new(big.Int).Rsh(curve.Params().N, 1)) > 0 {
+		return fmt.Errorf("%s signature has a high S (above N/2): ssh-keygen writes the low-S form, so this one was altered", sig.Format)
+	}
+	return nil
+}
+
 // witness checks a witness entry during Verify.
 func (v *verifier) witness(e *Entry) error {
 	w := e.Witness
+	signedSeq := v.witnessHeadSeq
+	if w.Head == e.Prev {
+		signedSeq = e.Seq - 1
+	}
 	if w.Head != e.Prev && w.Head != v.res.WitnessHead {
 		return v.fail(e.Seq, v.line, CheckWitness, ErrBadSignature,
 			"witness %s signs head %s, which is neither the head it follows (%s) nor the head the witnesses before it signed", w.Name, w.Head, e.Prev)
@@ -113,7 +158,7 @@ func (v *verifier) witness(e *Entry) error {
 		if i < 0 {
 			return v.fail(e.Seq, v.line, CheckWitnessKey, ErrUnknownKey, "witness %s signed with key %s, which the allowed signers do not list for that name", w.Name, w.KeyFingerprint)
 		}
-		v.witnessed[i] = true
+		v.covered[i] = max(v.covered[i], signedSeq)
 	}
 	v.res.WitnessCount++
 	if len(v.res.Witnesses) < maxListed {

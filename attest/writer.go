@@ -117,6 +117,8 @@ func Open(path string, opts ...Option) (*Writer, error) {
 		f.Close()
 		return nil, err
 	}
+	// A log being appended to is in progress by definition.
+	c.verify.InProgress = true
 	res, err := Verify(f, c.verify)
 	if err != nil {
 		f.Close()
@@ -204,6 +206,9 @@ func (w *Writer) append(e *Entry) (Hash, error) {
 		return Hash{}, w.err
 	}
 	if err := checkEntry(e); err != nil {
+		return Hash{}, err
+	}
+	if err := checkControl(e); err != nil {
 		return Hash{}, err
 	}
 	e.Seq = w.seq + 1

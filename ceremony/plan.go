@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/ksk-dev/ksk/attest"
 )
 
 // PlanSummary is the plan as ksk ceremony check -o json prints it.
@@ -203,4 +205,27 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// Attestation says what attests the log of a run of the plan, as its open
+// entry records it (attest.OpenAttestation): attest.AttestationSeal when a
+// seal step runs, else attest.AttestationWitnesses when witnesses sign,
+// else attest.AttestationNone (such a log is never finished).
+func (p *Plan) Attestation() string {
+	witnesses := false
+	for _, ps := range p.Steps {
+		if ps.Step.Skipped() {
+			continue
+		}
+		switch ps.Step.Type {
+		case TypeSeal:
+			return attest.AttestationSeal
+		case TypeWitness:
+			witnesses = true
+		}
+	}
+	if witnesses {
+		return attest.AttestationWitnesses
+	}
+	return attest.AttestationNone
 }

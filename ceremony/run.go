@@ -187,7 +187,7 @@ func Run(ctx context.Context, p *Plan, opts RunOptions) (res *Result, err error)
 		if ps.Step.Skipped() {
 			fault(ps.ID, "before")
 			r.printf("\nStep %s %s (%s): skipped (when is false for this run).\n", ps.Number, ps.ID, ps.Step.Type)
-			if _, err := r.log.Append(attest.Entry{Step: ps.ID, Actor: ps.Step.Actor, Details: map[string]string{
+			if _, err := r.appendLog(attest.Entry{Step: ps.ID, Actor: ps.Step.Actor, Details: map[string]string{
 				"status": StatusDone, "type": ps.Step.Type, "skipped": "when is false"}}); err != nil {
 				return res, fmt.Errorf("%w: log: %w", ErrEnvironment, err)
 			}
@@ -272,7 +272,7 @@ func (r *Runner) runStep(ctx context.Context, ps *PlannedStep, res *Result) erro
 		if x.rerun {
 			d["rerun"] = "resume"
 		}
-		if _, err := r.log.Append(attest.Entry{Step: ps.ID, Actor: st.Actor, Details: d}); err != nil {
+		if _, err := r.appendLog(attest.Entry{Step: ps.ID, Actor: st.Actor, Details: d}); err != nil {
 			return fmt.Errorf("%w: log: %w", ErrEnvironment, err)
 		}
 		fault(ps.ID, "started")
@@ -297,7 +297,7 @@ func (r *Runner) runStep(ctx context.Context, ps *PlannedStep, res *Result) erro
 	if x.rerun {
 		x.details["rerun"] = "resume"
 	}
-	if _, err := r.log.Append(attest.Entry{Step: ps.ID, Actor: st.Actor, Details: x.details, Files: x.files}); err != nil {
+	if _, err := r.appendLog(attest.Entry{Step: ps.ID, Actor: st.Actor, Details: x.details, Files: x.files}); err != nil {
 		return fmt.Errorf("%w: log: %w", ErrEnvironment, err)
 	}
 	fault(ps.ID, "done")
@@ -313,7 +313,7 @@ func (r *Runner) fail(x *stepRun, err error) error {
 			d[k] = v
 		}
 	}
-	if _, lerr := r.log.Append(attest.Entry{Step: x.ps.ID, Actor: x.st.Actor, Details: d, Files: x.files}); lerr != nil {
+	if _, lerr := r.appendLog(attest.Entry{Step: x.ps.ID, Actor: x.st.Actor, Details: d, Files: x.files}); lerr != nil {
 		return errors.Join(err, fmt.Errorf("%w: log: %w", ErrEnvironment, lerr))
 	}
 	r.printf("  FAILED: %v\n", err)
@@ -342,6 +342,7 @@ func (r *Runner) openLog(res *Result) error {
 		if r.opts.Version != "" {
 			details["ksk_version"] = r.opts.Version
 		}
+		details[attest.OpenAttestation] = p.Attestation()
 		for k, v := range p.Script.Params {
 			details["param."+k] = v
 		}
@@ -470,7 +471,7 @@ func (r *Runner) planResume() error {
 			}
 		}
 	}
-	if _, err := r.log.Append(attest.Entry{Step: LogStepResume, Actor: "ksk", Details: map[string]string{
+	if _, err := r.appendLog(attest.Entry{Step: LogStepResume, Actor: "ksk", Details: map[string]string{
 		"steps_done": strconv.Itoa(len(r.done)), "operator": r.opts.Operator.Describe(), "rerun": strings.Join(sortedKeys(r.rerun), " ")}}); err != nil {
 		return fmt.Errorf("%w: log: %w", ErrEnvironment, err)
 	}
@@ -543,3 +544,15 @@ func displayName(p *Participant) string {
 }
 
 func indent(s, pad string) string { return strings.ReplaceAll(s, "\n", "\n"+pad) }
+
+// appendLog appends a step entry to the log, with every details value made
+// safe to log: a tab (as in a DNSKEY record's presentation form) becomes a
+// space and any other control character its escape (attest.Sanitize), so
+// that what ksk itself records, error messages included, never trips the
+// log's refusal of control characters, and a transcript shows it as is.
+func (r *Runner) appendLog(e attest.Entry) (attest.Hash, error) {
+	for k, v := range e.Details {
+		e.Details[k] = attest.Sanitize(strings.ReplaceAll(v, "\t", " "))
+	}
+	return r.log.Append(e)
+}

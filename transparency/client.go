@@ -156,7 +156,7 @@ func keyKind(k crypto.PublicKey) string {
 }
 
 // ProposedEntry returns the hashedrekord entry that publishes head: the
-// SHA-256 digest of attest.SealMessage(head), an ASN.1 DER ECDSA signature
+// SHA-256 digest of attest.RekorMessage(head), an ASN.1 DER ECDSA signature
 // over it by signer (which must be ECDSA P-256), and the signer's public
 // key in PEM. The signature is checked before it is returned.
 func ProposedEntry(head attest.Hash, signer crypto.Signer) (*models.Hashedrekord, error) {
@@ -164,7 +164,7 @@ func ProposedEntry(head attest.Hash, signer crypto.Signer) (*models.Hashedrekord
 	if err != nil {
 		return nil, err
 	}
-	digest := sha256.Sum256(attest.SealMessage(head))
+	digest := sha256.Sum256(attest.RekorMessage(head))
 	sig, err := signer.Sign(rand.Reader, digest[:], crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("sign head %s with the attestation key: %w", head, err)

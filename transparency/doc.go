@@ -2,8 +2,9 @@
 // transparency log, and verifies the anchoring offline.
 //
 // Publishing (Client.Publish) uploads a log's head as a Rekor
-// "hashedrekord" entry: the artifact is attest.SealMessage(head), so the
-// entry's digest is SHA-256 of "ksk-attestation-seal-v1 <head hex>\n", and
+// "hashedrekord" entry: the artifact is attest.RekorMessage(head), so the
+// entry's digest is SHA-256 of "ksk-attestation-rekor-v1 <head hex>\n" (a prefix of its
+// own, so that the signature can never pass as a seal of the log), and
 // the signature over that digest is made by the ceremony attestation key
 // (ECDSA P-256 in the HSM), whose PEM public key goes in the entry. The
 // server's answer is verified against the operator's pinned Rekor public

@@ -45,7 +45,7 @@ const (
 // Artifact is what a verified entry commits to.
 type Artifact struct {
 	Head           attest.Hash      // the published log head
-	Digest         [32]byte         // SHA-256(attest.SealMessage(Head))
+	Digest         [32]byte         // SHA-256(attest.RekorMessage(Head))
 	PublicKey      *ecdsa.PublicKey // the key in the entry
 	KeyFingerprint attest.Hash      // SHA-256 of its DER SubjectPublicKeyInfo, as in seals
 	Signature      []byte           // ASN.1 DER ECDSA signature over Digest
@@ -151,7 +151,7 @@ func (e *Entry) anon() *models.LogEntryAnon {
 
 // VerifyEntry verifies a stored entry with no network, against the pinned
 // Rekor public key: the body is a hashedrekord whose SHA-256 digest is that
-// of attest.SealMessage(published head) and whose ECDSA P-256 signature
+// of attest.RekorMessage(published head) and whose ECDSA P-256 signature
 // verifies with the key in the body; the UUID is the body's leaf hash; the
 // log ID is the pinned key's; the inclusion proof leads from the body to the
 // proof's root; the checkpoint is signed by the pinned key and commits to
@@ -177,7 +177,7 @@ func VerifyEntry(e *Entry, rekorKey crypto.PublicKey) (*Artifact, error) {
 	if !ecdsa.VerifyASN1(pub, digest, sig) {
 		return nil, verr(CheckSignature, ErrSignature, "the ECDSA signature in the entry does not verify with the entry's public key (fingerprint %s)", a.KeyFingerprint)
 	}
-	if want := sha256.Sum256(attest.SealMessage(head)); want != a.Digest {
+	if want := sha256.Sum256(attest.RekorMessage(head)); want != a.Digest {
 		return nil, verr(CheckHead, ErrHead, "the entry's digest %x is not SHA-256(\"%s%s\\n\") = %x: it does not commit to published head %s",
 			digest, attest.SealDomain, head, want, head)
 	}

@@ -206,7 +206,7 @@ func TestCheckerTampering(t *testing.T) {
 			l[2] = strings.Replace(l[2], "confirmed", "confirmeD", 1)
 			return l
 		}, nil, nil, []string{attest.CheckChain, CheckHead}, ""},
-		{"log cut before the second publication's head", func(l []string) []string { return l[:8] }, nil, nil, []string{CheckHead}, ""},
+		{"log cut before the second publication's head", func(l []string) []string { return l[:8] }, nil, nil, []string{CheckHead, attest.CheckUnsealed}, ""},
 		{"log without its last rekor-publish entry", func(l []string) []string { return l[:9] }, nil, nil, nil, CheckUnrecorded},
 		{"rekor URL changed in the file", nil, func(f *File) { f.Entries[0].RekorURL = "https://rekor.example.org" }, nil, []string{CheckRecord}, ""},
 		{"second entry removed from the file", nil, func(f *File) { f.Entries = f.Entries[:1] }, nil, []string{CheckMissing}, ""},

@@ -222,13 +222,26 @@ func (e *ceremonyEnv) quarterlyArgs(tag, answers string) []string {
 }
 
 // logVerify runs ksk log verify and returns its JSON report.
-func logVerify(t *testing.T, path string) (code int, report map[string]any) {
+func logVerify(t *testing.T, path string, flags ...string) (code int, report map[string]any) {
 	t.Helper()
-	code, out, errOut := runKSK(t, "", "log", "verify", "-o", "json", path)
+	code, out, errOut := runKSK(t, "", append([]string{"log", "verify", "-o", "json", path}, flags...)...)
 	if err := json.Unmarshal([]byte(out), &report); err != nil {
 		t.Fatalf("log verify %s: exit %d, not JSON: %v\n%s%s", path, code, err, out, errOut)
 	}
 	return code, report
+}
+
+// logVerifyInProgress verifies the log of a ceremony that stopped early
+// with --in-progress and fails the test unless it verifies as NOT
+// FINISHED; checked as finished it must be refused.
+func logVerifyInProgress(t *testing.T, path string) {
+	t.Helper()
+	if code, rep := logVerify(t, path, "--in-progress"); code != 0 || rep["valid"] != true || rep["finished"] != false || rep["status"] != "NOT FINISHED" {
+		t.Errorf("log %s of a ceremony that stopped, verified --in-progress: exit %d %v; want NOT FINISHED", path, code, rep)
+	}
+	if code, rep := logVerify(t, path); code != exitRejected || rep["status"] != "INVALID" {
+		t.Errorf("log %s of a ceremony that stopped, verified as finished: exit %d %v; want 1, INVALID", path, code, rep)
+	}
 }
 
 // TestCeremonyRehearsal runs the shipped key generation and quarterly
@@ -358,9 +371,7 @@ func TestCeremonyQuorumRefused(t *testing.T) {
 			if strings.Contains(log, `"step":"act3.activate"`) {
 				t.Error("the HSM activation step ran")
 			}
-			if code, rep := logVerify(t, e.path("ceremony-"+c.name+".log")); code != 0 {
-				t.Errorf("the log of the refused ceremony does not verify: %v", rep)
-			}
+			logVerifyInProgress(t, e.path("ceremony-"+c.name+".log"))
 			e.noSecrets(t, out, errOut, log)
 		})
 	}
@@ -433,8 +444,8 @@ func TestCeremonyKilledAndResumed(t *testing.T) {
 				t.Fatalf("%s:%s: want the process killed, got %v\n%s", s.ID, phase, err, lastLines(stdout.String(), 10))
 			}
 			logPath := e.path("ceremony-" + tag + ".log")
-			if code, rep := logVerify(t, logPath); code != 0 || rep["valid"] != true {
-				t.Fatalf("%s:%s: the log left by the kill does not verify: %v", s.ID, phase, rep)
+			if code, rep := logVerify(t, logPath, "--in-progress"); code != 0 || rep["valid"] != true || rep["finished"] != (s.ID == "act5.seal" && phase == "done") {
+				t.Fatalf("%s:%s: the log left by the kill does not verify as in progress: %v", s.ID, phase, rep)
 			}
 			if phase == "started" || phase == "effect" {
 				// Without an explicit decision the step is not repeated.
@@ -598,7 +609,7 @@ func TestCeremonyInteractive(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
 		t.Fatalf("Ctrl-C at a prompt: %v, want exit 130\n%s", err, lastLines(stdout.String(), 10))
 	}
-	if code, rep := logVerify(t, e.path("i3.log")); code != 0 || !strings.Contains(readFileT(t, e.path("i3.log")), "interrupted") {
+	if code, rep := logVerify(t, e.path("i3.log"), "--in-progress"); code != 0 || rep["finished"] != false || !strings.Contains(readFileT(t, e.path("i3.log")), "interrupted") {
 		t.Errorf("the interrupted ceremony's log: exit %d %v", code, rep)
 	}
 }

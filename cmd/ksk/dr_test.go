@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/ksk-dev/ksk/attest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -231,11 +232,29 @@ func (e *drEnv) runScript(t *testing.T, script, tag, answers string, kv ...strin
 		t.Fatalf("%s: exit %d\n%s\n%s", filepath.Base(script), code, lastLines(out, 40), errOut)
 	}
 	log := e.path("logs", tag+".log")
-	if code, rep := logVerify(t, log); code != 0 || rep["valid"] != true {
+	// A finished log: sealed (or, with no HSM, ended by the witnesses'
+	// sign-off) and signed off by every witness after its last step. A
+	// script with neither seal nor witnesses never finishes its log.
+	if logDetail(t, log, "ceremony.open", "")[attest.OpenAttestation] == attest.AttestationNone {
+		logVerifyInProgress(t, log)
+	} else if code, rep := logVerify(t, log, "--allowed-signers", e.allowedSigners(t)); code != 0 || rep["valid"] != true || rep["finished"] != true {
 		t.Fatalf("%s: log verify: exit %d %v", tag, code, rep)
 	}
 	e.noSecrets(t, out, errOut, readFileT(t, log))
 	return out
+}
+
+// allowedSigners writes the allowed_signers file of the witnesses tcr1,
+// tcr2 and ew1 and returns its path.
+func (e *drEnv) allowedSigners(t *testing.T) string {
+	t.Helper()
+	var allowed strings.Builder
+	for _, w := range []string{"tcr1", "tcr2", "ew1"} {
+		fmt.Fprintf(&allowed, "%s %s", w, readFileT(t, e.path("witnesses", w+".pub")))
+	}
+	p := e.path("allowed_signers")
+	writeFileAt(t, p, allowed.String(), 0o644)
+	return p
 }
 
 // runScriptCode runs a script and returns its exit code and output.
@@ -268,12 +287,7 @@ func (e *drEnv) skrVerify(t *testing.T, skr, ksrFile, anchors string) {
 // the witnesses allowed, and checks that a seal is the last entry.
 func (e *drEnv) logVerifySealed(t *testing.T, tag, attestationPEM string) {
 	t.Helper()
-	var allowed strings.Builder
-	for _, w := range []string{"tcr1", "tcr2", "ew1"} {
-		fmt.Fprintf(&allowed, "%s %s", w, readFileT(t, e.path("witnesses", w+".pub")))
-	}
-	writeFileAt(t, e.path("allowed_signers"), allowed.String(), 0o644)
-	args := []string{"log", "verify", "-o", "json", "--allowed-signers", e.path("allowed_signers")}
+	args := []string{"log", "verify", "-o", "json", "--allowed-signers", e.allowedSigners(t)}
 	if attestationPEM != "" {
 		args = append(args, "--attestation-key", e.path(attestationPEM))
 	}
@@ -755,9 +769,7 @@ acts:
 			if n := objectCount(t, target); n != before {
 				t.Errorf("the target token holds %d objects after the refused restore, %d before", n, before)
 			}
-			if code, rep := logVerify(t, e.path("logs", "restore-"+c.name+".log")); code != 0 {
-				t.Errorf("the log of the refused restore does not verify: %v", rep)
-			}
+			logVerifyInProgress(t, e.path("logs", "restore-"+c.name+".log"))
 			e.noSecrets(t, out, errOut, log)
 		})
 	}

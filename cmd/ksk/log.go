@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/check"
@@ -36,17 +38,45 @@ type logVerifyFlags struct {
 	head           string
 	attestationKey []string
 	allowedSigners string
+	inProgress     bool
+	script         string
+	ceremony       string
 }
 
 func (f *logVerifyFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.head, "head", "", "the head the log must end at: 64 hex digits, or its 32 PGP words in quotes")
 	cmd.Flags().StringArrayVar(&f.attestationKey, "attestation-key", nil, "PEM public key (SubjectPublicKeyInfo) of the ceremony attestation key; every seal must be by it (repeatable)")
-	cmd.Flags().StringVar(&f.allowedSigners, "allowed-signers", "", "OpenSSH allowed_signers file: every witness must sign with a listed key under a listed name")
+	cmd.Flags().StringVar(&f.allowedSigners, "allowed-signers", "", "OpenSSH allowed_signers file: every witness must sign with a listed key under a listed name, and every listed signer must sign off after the log's last step")
+	cmd.Flags().BoolVar(&f.inProgress, "in-progress", false, "accept a log that is still being written (not sealed last, or not signed off yet): it is reported as NOT FINISHED, with the entry up to which it is attested")
+	cmd.Flags().StringVar(&f.script, "script", "", "the ceremony script the log must be of (its SHA-256 is in the log's open entry)")
+	cmd.Flags().StringVar(&f.ceremony, "ceremony", "", "the ceremony the log must be of, as NAME/NUMBER (as the open entry records them; either may be empty)")
 }
 
 // options turns the flags into attest.VerifyOptions; errors are usage errors.
 func (f *logVerifyFlags) options() (attest.VerifyOptions, error) {
-	var o attest.VerifyOptions
+	o := attest.VerifyOptions{InProgress: f.inProgress}
+	if f.script != "" || f.ceremony != "" {
+		o.Ceremony = &attest.CeremonyBinding{}
+	}
+	if f.script != "" {
+		ref, err := attest.HashFile(f.script, attest.Read)
+		if err != nil {
+			return o, usageErrorf("--script: %v", err)
+		}
+		o.Ceremony.ScriptSHA256 = ref.SHA256.String()
+	}
+	if f.ceremony != "" {
+		i := strings.LastIndex(f.ceremony, "/")
+		if i < 0 {
+			return o, usageErrorf("--ceremony %q: want NAME/NUMBER, for example \"KSK Ceremony 55 (quarterly signing)/55\"", f.ceremony)
+		}
+		o.Ceremony.Name, o.Ceremony.Number = f.ceremony[:i], f.ceremony[i+1:]
+		if o.Ceremony.Number != "" {
+			if _, err := strconv.Atoi(o.Ceremony.Number); err != nil {
+				return o, usageErrorf("--ceremony %q: the number after the last / is not a number", f.ceremony)
+			}
+		}
+	}
 	if f.head != "" {
 		h, err := attest.ParseHash(f.head)
 		if err != nil {
@@ -84,18 +114,27 @@ func (f *logVerifyFlags) options() (attest.VerifyOptions, error) {
 
 // logReport is the JSON object of ksk log verify.
 type logReport struct {
-	Valid          bool            `json:"valid"`
-	Log            string          `json:"log"`
-	Head           string          `json:"head"`
-	HeadPGPWords   string          `json:"head_pgp_words"`
-	Entries        int64           `json:"entries"`
-	WitnessHead    string          `json:"witness_head"`
-	Seals          []sealReport    `json:"seals"`
-	Witnesses      []witnessReport `json:"witnesses"`
-	Unsealed       int64           `json:"unsealed_entries"`
-	AttestationKey string          `json:"attestation_key_pinned"`
-	Rekor          *rekorReport    `json:"rekor,omitempty"`
-	Findings       []check.Finding `json:"findings"`
+	Valid bool `json:"valid"`
+	// Finished: sealed as its last entry and signed off; Status is
+	// VALID, NOT FINISHED (only with --in-progress) or INVALID.
+	Finished        bool            `json:"finished"`
+	Status          string          `json:"status"`
+	AttestedThrough int64           `json:"attested_through_seq"`
+	LastMaterialSeq int64           `json:"last_step_seq"`
+	SignOffSeq      int64           `json:"signed_off_through_seq"`
+	InProgress      bool            `json:"in_progress_mode"`
+	Summary         string          `json:"summary"`
+	Log             string          `json:"log"`
+	Head            string          `json:"head"`
+	HeadPGPWords    string          `json:"head_pgp_words"`
+	Entries         int64           `json:"entries"`
+	WitnessHead     string          `json:"witness_head"`
+	Seals           []sealReport    `json:"seals"`
+	Witnesses       []witnessReport `json:"witnesses"`
+	Unsealed        int64           `json:"unsealed_entries"`
+	AttestationKey  string          `json:"attestation_key_pinned"`
+	Rekor           *rekorReport    `json:"rekor,omitempty"`
+	Findings        []check.Finding `json:"findings"`
 }
 
 type sealReport struct {
@@ -136,7 +175,16 @@ func newLogReport(path string, res *attest.Result, opts attest.VerifyOptions) lo
 		Valid: res.Valid(), Log: path, Head: res.Head.String(), HeadPGPWords: res.Head.Words(),
 		Entries: res.Entries, WitnessHead: res.WitnessHead.String(), Unsealed: res.Unsealed,
 		Seals: []sealReport{}, Witnesses: []witnessReport{}, Findings: res.Findings,
-		AttestationKey: "no",
+		AttestationKey: "no", Finished: res.Finished, Status: res.Status(), AttestedThrough: res.AttestedThrough(),
+		LastMaterialSeq: res.LastMaterialSeq, SignOffSeq: res.SignOffSeq, InProgress: opts.InProgress,
+	}
+	switch r.Status {
+	case "VALID":
+		r.Summary = "finished: the log verifies, ends with its seal and, when allowed signers were given, is signed off by every one of them"
+	case "NOT FINISHED":
+		r.Summary = "NOT FINISHED: " + res.AttestedSummary()
+	default:
+		r.Summary = "the log does not verify"
 	}
 	if len(opts.AttestationKeys) > 0 {
 		r.AttestationKey = "yes"
@@ -151,6 +199,13 @@ func newLogReport(path string, res *attest.Result, opts attest.VerifyOptions) lo
 		r.Witnesses = append(r.Witnesses, witnessReport{Seq: w.Seq, Line: w.Line, Name: w.Name, KeyFingerprint: w.KeyFingerprint, SignedHead: w.Head.String()})
 	}
 	return r
+}
+
+// invalidate marks the report as not verifying, after a finding that
+// came from outside attest.Verify (the Rekor checks): never VALID nor NOT
+// FINISHED with an error among the findings.
+func (r *logReport) invalidate() {
+	r.Valid, r.Finished, r.Status, r.Summary = false, false, "INVALID", "the log does not verify"
 }
 
 // rejectLog returns the exit-1 error for an invalid report whose findings
@@ -186,11 +241,25 @@ that every seal is a valid signature over the head before it (by the pinned
 ends exactly at that head. It names the first bad entry by sequence number
 and line.
 
-Exit status: 0 the log verifies, 1 it does not (modified, inserted, deleted,
-reordered or truncated entries, a bad or untrusted signature), 2 the file or
-a flag could not be read.`,
+A log is VALID only when it is finished: its last entry is a seal by the
+attestation key and, with --allowed-signers, every listed witness signed a
+head at or after the log's last step that changed anything (the sign-off,
+not only the attendance). A log that stops early, has entries after its
+seal, or whose sign-off does not cover the signing is refused. With
+--in-progress a log that is still being written verifies as NOT FINISHED,
+saying up to which entry a seal attests it. --script and --ceremony bind the
+log to its ceremony, so that a log of another ceremony sealed with the same
+key is refused.
+
+Exit status: 0 the log verifies (finished, or with --in-progress as far as
+it goes), 1 it does not (modified, inserted, deleted, reordered or
+truncated entries, a bad, untrusted or non-canonical signature, a control
+character, not finished, another ceremony), 2 the file or a flag could not
+be read.`,
 		Example: `  ksk log verify ceremony.log
   ksk log verify ceremony.log --head 9b2e61c3...0d --attestation-key attest.pem --allowed-signers witnesses
+  ksk log verify ceremony.log --script quarterly-signing.yaml --ceremony "KSK Ceremony 55 (quarterly signing)/55"
+  ksk log verify --in-progress ceremony.log
   ksk log verify ceremony.log --rekor-key rekor.pub
   ksk log verify -o json ceremony.log | jq .valid`,
 		Args: cobra.ExactArgs(1),
@@ -245,9 +314,12 @@ func printLogReport(w io.Writer, r logReport) {
 	fmt.Fprintf(w, "Head: %s\n", r.Head)
 	fmt.Fprintf(w, "PGP Words: %s\n", r.HeadPGPWords)
 	printFindings(w, r.Findings)
-	if r.Valid {
+	switch r.Status {
+	case "VALID":
 		fmt.Fprintln(w, "Result: VALID")
-	} else {
+	case "NOT FINISHED":
+		fmt.Fprintf(w, "Result: NOT FINISHED (%s)\n", strings.TrimPrefix(r.Summary, "NOT FINISHED: "))
+	default:
 		fmt.Fprintln(w, "Result: INVALID")
 	}
 }
@@ -314,7 +386,8 @@ entry, followed by the finding, and the exit status is 1.`,
 					entries = []showEntry{}
 				}
 				if err := a.writeJSON(map[string]any{
-					"log": r.Log, "valid": r.Valid, "head": r.Head, "head_pgp_words": r.HeadPGPWords,
+					"log": r.Log, "valid": r.Valid, "finished": r.Finished, "status": r.Status, "attested_through_seq": r.AttestedThrough,
+					"summary": r.Summary, "head": r.Head, "head_pgp_words": r.HeadPGPWords,
 					"entries": entries, "findings": r.Findings,
 				}); err != nil {
 					return err
@@ -478,6 +551,9 @@ witness --help).`,
 			if err != nil {
 				return err
 			}
+			// The head is asked for while a ceremony runs: a log
+			// still being written is what head is for.
+			opts.InProgress = true
 			res, err := verifyLog(args[0], opts)
 			if err != nil {
 				return err

@@ -31,8 +31,9 @@ func sshKeygenKey(t *testing.T, dir, name string) string {
 	return p
 }
 
-// logFixture is a log made through the attest API: steps, a seal, two
-// witnesses (through ksk log witness), a step and a final seal.
+// logFixture is a finished log made through the attest API: steps, a
+// seal, a step, two witnesses signing off (through ksk log witness) and a
+// final seal.
 type logFixture struct {
 	dir, log, attestPEM, otherPEM, allowed string
 	head                                   string
@@ -74,9 +75,12 @@ func newLogFixture(t *testing.T) *logFixture {
 	if _, err := w.Seal("act3.seal", "ksk", key); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := w.Append(attest.Entry{Step: "act4.write-skr", Actor: "ca:carol", Files: []attest.FileRef{{Path: "skr.xml", Role: attest.Written, SHA256: attest.Hash{4}}}}); err != nil {
+		t.Fatal(err)
+	}
 	w.Close()
 
-	// seq 6, 7: witnesses alice and bob through the CLI.
+	// seq 7, 8: witnesses alice and bob sign off through the CLI.
 	var allowed strings.Builder
 	for _, name := range []string{"alice", "bob"} {
 		k := sshKeygenKey(t, f.dir, name)
@@ -91,9 +95,6 @@ func newLogFixture(t *testing.T) *logFixture {
 
 	w, err = attest.Open(f.log, attest.WithClock(now))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Append(attest.Entry{Step: "act4.write-skr", Actor: "ca:carol", Files: []attest.FileRef{{Path: "skr.xml", Role: attest.Written, SHA256: attest.Hash{4}}}}); err != nil {
 		t.Fatal(err)
 	}
 	h, err := w.Seal("act4.seal", "ksk", key)
@@ -176,7 +177,7 @@ func TestLogVerifyTampering(t *testing.T) {
 		}
 		return e
 	}
-	// Layout: seq 0 open, 1-4 steps, 5 seal, 6 alice, 7 bob, 8 step, 9 seal.
+	// Layout: seq 0 open, 1-4 steps, 5 seal, 6 step, 7 alice, 8 bob, 9 seal.
 	tests := []struct {
 		name   string
 		tamper func(l []string) []string
@@ -198,11 +199,11 @@ func TestLogVerifyTampering(t *testing.T) {
 			return l
 		}, nil, attest.CheckSeal, "seq 5, line 6"},
 		{"replace a witness signature", func(l []string) []string {
-			l[6] = reline(l[6], func(e *attest.Entry) { e.Witness.Signature = parse(l[7]).Witness.Signature })
+			l[7] = reline(l[7], func(e *attest.Entry) { e.Witness.Signature = parse(l[8]).Witness.Signature })
 			return l
-		}, nil, attest.CheckWitness, "seq 6, line 7"},
+		}, nil, attest.CheckWitness, "seq 7, line 8"},
 		{"wrong attestation key", func(l []string) []string { return l }, []string{"--attestation-key", "OTHER"}, attest.CheckSealKey, "seq 5, line 6"},
-		{"witness not in allowed signers", func(l []string) []string { return l }, []string{"--allowed-signers", "ALICEONLY"}, attest.CheckWitnessKey, "seq 7, line 8"},
+		{"witness not in allowed signers", func(l []string) []string { return l }, []string{"--allowed-signers", "ALICEONLY"}, attest.CheckWitnessKey, "seq 8, line 9"},
 	}
 	aliceOnly := filepath.Join(f.dir, "alice_only")
 	allowed, _ := os.ReadFile(f.allowed)
@@ -284,7 +285,7 @@ func TestLogShow(t *testing.T) {
 	h, _ := attest.ParseHash(f.head)
 	for _, want := range []string{
 		"#0  2026-04-01T09:00:01.000Z  open open  by ksk", "ceremony: KSK-55",
-		"#3  ", "act2.load-ksr  by ca:carol", "result: confirmed", "read    ksr.xml  sha256 0102030000000000…",
+		"#3  ", "act2.load-ksr  by ca:carol", "result: confirmed", "read    ksr.xml  sha256 " + (attest.Hash{1, 2, 3}).String(),
 		"written skr.xml", "SEAL: head ", "WITNESS: alice signed head", "WITNESS: bob signed head",
 		"Head: " + f.head, "PGP Words: " + h.Words(), "Verification: VALID", "Initials: ______",
 	} {
@@ -320,8 +321,8 @@ func TestLogWitnessSSHKeygen(t *testing.T) {
 	bin := testenv.RequireTool(t, "ssh-keygen", "openssh-client")
 	f := newLogFixture(t)
 
-	// ksk -> ssh-keygen: alice's entry (seq 6), made by ksk log witness.
-	alice := parseLine(t, f.lines(t)[6])
+	// ksk -> ssh-keygen: alice's entry (seq 7), made by ksk log witness.
+	alice := parseLine(t, f.lines(t)[7])
 	sig := filepath.Join(f.dir, "alice.sig")
 	os.WriteFile(sig, []byte(alice.Witness.Signature), 0o644)
 	cmd := exec.Command(bin, "-Y", "verify", "-f", f.allowed, "-I", "alice", "-n", attest.WitnessNamespace, "-s", sig)
@@ -359,13 +360,17 @@ func TestLogWitnessSSHKeygen(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "signed head "+f.head) {
 		t.Fatalf("witness --signature: exit %d %s %s", code, out, errOut)
 	}
-	// Verify with carol allowed, then without her.
+	// Verify with carol allowed, then without her. Her signature came
+	// after the seal, so the log is in progress until sealed again.
 	pub, _ := os.ReadFile(carol + ".pub")
 	allowed, _ := os.ReadFile(f.allowed)
 	all := filepath.Join(f.dir, "all_signers")
 	os.WriteFile(all, append(allowed, []byte("carol "+string(pub))...), 0o644)
-	if code, out, _ := runKSK(t, "", "log", "verify", f.log, "--attestation-key", f.attestPEM, "--allowed-signers", all); code != 0 {
-		t.Fatalf("verify with carol allowed: exit %d\n%s", code, out)
+	if code, out, _ := runKSK(t, "", "log", "verify", "--in-progress", f.log, "--attestation-key", f.attestPEM, "--allowed-signers", all); code != 0 || !strings.Contains(out, "Result: NOT FINISHED") {
+		t.Fatalf("verify --in-progress with carol allowed: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runKSK(t, "", "log", "verify", f.log, "--attestation-key", f.attestPEM, "--allowed-signers", all); code != exitRejected || !strings.Contains(out, attest.CheckUnsealed) {
+		t.Fatalf("verify with a witness after the seal: exit %d\n%s", code, out)
 	}
 	if code, out, _ := runKSK(t, "", "log", "verify", f.log, "--allowed-signers", f.allowed); code != exitRejected || !strings.Contains(out, attest.CheckWitnessKey) {
 		t.Fatalf("verify without carol allowed: exit %d\n%s", code, out)

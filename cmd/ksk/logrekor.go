@@ -106,7 +106,7 @@ func (c *rekorCheck) finish(ctx context.Context, r *logReport) error {
 	r.Findings = append(r.Findings, found...)
 	for _, f := range found {
 		if f.Severity == check.Error {
-			r.Valid = false
+			r.invalidate()
 		}
 	}
 	return nil
