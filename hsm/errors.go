@@ -38,6 +38,10 @@ var (
 	// ErrUnsupportedKey means a key exists but is not one ksk can use
 	// (key type, curve, missing public key object).
 	ErrUnsupportedKey = errors.New("unsupported key")
+	// ErrKeyAttributes means a key's attributes, read back before it is
+	// used, are no longer those of a sign-only key as ksk makes them (for
+	// example CKA_DECRYPT turned on): ksk refuses to use it.
+	ErrKeyAttributes = errors.New("key attributes not sign-only")
 	// ErrSignatureInvalid means the HSM returned a signature that does not
 	// verify against the key's public key; it is never returned to callers.
 	ErrSignatureInvalid = errors.New("HSM signature failed verification")

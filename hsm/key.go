@@ -48,6 +48,42 @@ type KeyAttributes struct {
 	Derive  bool `json:"derive"`
 	// Private: the object is only visible after login.
 	Private bool `json:"private"`
+	// SignRecover: the key may sign with message recovery.
+	SignRecover bool `json:"sign_recover"`
+	// Modifiable: the key's attributes can be changed (CKA_MODIFIABLE);
+	// ksk makes keys that are not, since issue 17.
+	Modifiable bool `json:"modifiable"`
+	// Copyable: C_CopyObject may copy the key (CKA_COPYABLE).
+	Copyable bool `json:"copyable"`
+}
+
+// SignOnly reports why the attributes are not those of a sign-only key as
+// ksk makes them, naming the first attribute that differs, or nil: it
+// signs, and does not decrypt, unwrap, derive or sign with recovery; it is
+// sensitive; and it is extractable only together with CKA_WRAP_WITH_TRUSTED
+// (a backup-able KSK). CKA_MODIFIABLE and CKA_COPYABLE are reported but not
+// refused: keys made before issue 17 have them, and what they could be
+// changed to is what this check catches.
+func (a KeyAttributes) SignOnly() error {
+	for _, c := range []struct {
+		name      string
+		got, want bool
+	}{
+		{"CKA_SIGN", a.Sign, true},
+		{"CKA_DECRYPT", a.Decrypt, false},
+		{"CKA_UNWRAP", a.Unwrap, false},
+		{"CKA_DERIVE", a.Derive, false},
+		{"CKA_SIGN_RECOVER", a.SignRecover, false},
+		{"CKA_SENSITIVE", a.Sensitive, true},
+	} {
+		if c.got != c.want {
+			return fmt.Errorf("%s is %v, but ksk makes sign-only keys with %s %v: the key was changed since, or was not made by ksk", c.name, c.got, c.name, c.want)
+		}
+	}
+	if a.Extractable && !a.WrapWithTrusted {
+		return errors.New("CKA_EXTRACTABLE is true without CKA_WRAP_WITH_TRUSTED: any wrapping key could take it out of the HSM; ksk makes keys non-extractable, or extractable only under a trusted wrapping key")
+	}
+	return nil
 }
 
 var privAttrTypes = []uint{
@@ -55,7 +91,7 @@ var privAttrTypes = []uint{
 	pkcs11.CKA_LOCAL, pkcs11.CKA_ALWAYS_SENSITIVE, pkcs11.CKA_NEVER_EXTRACTABLE,
 	pkcs11.CKA_SENSITIVE, pkcs11.CKA_EXTRACTABLE, pkcs11.CKA_WRAP_WITH_TRUSTED,
 	pkcs11.CKA_SIGN, pkcs11.CKA_DECRYPT, pkcs11.CKA_UNWRAP, pkcs11.CKA_DERIVE,
-	pkcs11.CKA_PRIVATE,
+	pkcs11.CKA_PRIVATE, pkcs11.CKA_SIGN_RECOVER, pkcs11.CKA_MODIFIABLE, pkcs11.CKA_COPYABLE,
 }
 
 // Key is a private key on a token. It implements crypto.Signer and stays
@@ -128,6 +164,16 @@ func (t *Token) loadKey(sh pkcs11.SessionHandle, priv pkcs11.ObjectHandle) (*Key
 		Extractable: b(pkcs11.CKA_EXTRACTABLE), WrapWithTrusted: b(pkcs11.CKA_WRAP_WITH_TRUSTED),
 		Sign: b(pkcs11.CKA_SIGN), Decrypt: b(pkcs11.CKA_DECRYPT), Unwrap: b(pkcs11.CKA_UNWRAP),
 		Derive: b(pkcs11.CKA_DERIVE), Private: b(pkcs11.CKA_PRIVATE),
+		SignRecover: b(pkcs11.CKA_SIGN_RECOVER), Modifiable: b(pkcs11.CKA_MODIFIABLE), Copyable: b(pkcs11.CKA_COPYABLE),
+	}
+	if _, ok := a[pkcs11.CKA_MODIFIABLE]; !ok {
+		k.attrs.Modifiable = true // PKCS#11's default when a token does not say
+	}
+	if _, ok := a[pkcs11.CKA_COPYABLE]; !ok {
+		k.attrs.Copyable = true
+	}
+	if err := k.attrs.SignOnly(); err != nil {
+		k.err = fmt.Errorf("%s: %w: %w", k, ErrKeyAttributes, err)
 	}
 
 	// The public key object shares the CKA_ID; prefer one that also

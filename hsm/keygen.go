@@ -86,13 +86,15 @@ func publicKeyAttributes(label string, id []byte) []*pkcs11.Attribute {
 		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, false),
 		pkcs11.NewAttribute(pkcs11.CKA_WRAP, false),
 		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
+		pkcs11.NewAttribute(pkcs11.CKA_MODIFIABLE, false),
+		pkcs11.NewAttribute(pkcs11.CKA_COPYABLE, false),
 	}
 }
 
 // privateKeyAttributes are the attributes every private key object of a
 // KSK has, generated or restored: a private, sensitive token object that
-// only signs (no decrypt, unwrap, derive or sign-recover). Extractability
-// is the caller's to add.
+// only signs (no decrypt, unwrap, derive or sign-recover), and that cannot
+// be modified or copied. Extractability is the caller's to add.
 func privateKeyAttributes(label string, id []byte) []*pkcs11.Attribute {
 	return []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
@@ -106,6 +108,12 @@ func privateKeyAttributes(label string, id []byte) []*pkcs11.Attribute {
 		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, false),
 		pkcs11.NewAttribute(pkcs11.CKA_UNWRAP, false),
 		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
+		// Not modifiable, so that no later C_SetAttributeValue can turn
+		// on CKA_DECRYPT or CKA_EXTRACTABLE; not copyable, so that
+		// C_CopyObject cannot make a copy with other attributes.
+		// CKA_DESTROYABLE stays true: key-destroy must work.
+		pkcs11.NewAttribute(pkcs11.CKA_MODIFIABLE, false),
+		pkcs11.NewAttribute(pkcs11.CKA_COPYABLE, false),
 	}
 }
 

@@ -3,10 +3,12 @@ package hsm_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ksk-dev/ksk/hsm"
 	"github.com/ksk-dev/ksk/hsm/softhsmtest"
+	"github.com/miekg/pkcs11"
 )
 
 var keygenCases = []struct {
@@ -144,5 +146,52 @@ func TestParseAlgorithm(t *testing.T) {
 		if _, err := hsm.ParseAlgorithm(in); !errors.Is(err, hsm.ErrInvalidArgument) {
 			t.Errorf("ParseAlgorithm(%q): %v, want ErrInvalidArgument", in, err)
 		}
+	}
+}
+
+// TestKeyAttributesTampered shows both halves of the sign-only rule: a
+// key ksk generates refuses C_SetAttributeValue (CKA_MODIFIABLE false),
+// and a key that could still be changed (made before issue 17, here
+// imported modifiable) is refused by ksk, naming the attribute, once a
+// raw PKCS#11 tool turned CKA_DECRYPT or CKA_SIGN_RECOVER on.
+func TestKeyAttributesTampered(t *testing.T) {
+	tk := softhsmtest.NewToken(t)
+	tok := tk.Open(t)
+	if _, err := tok.GenerateKey(hsm.GenerateOptions{Label: "new", Algorithm: hsm.ECDSAP256SHA256}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		attr uint
+		name string
+	}{{pkcs11.CKA_DECRYPT, "CKA_DECRYPT"}, {pkcs11.CKA_SIGN_RECOVER, "CKA_SIGN_RECOVER"}, {pkcs11.CKA_EXTRACTABLE, "CKA_EXTRACTABLE"}} {
+		// SoftHSM answers CKR_ACTION_PROHIBITED; the standard allows
+		// CKR_ATTRIBUTE_READ_ONLY too.
+		err := tk.SetPrivateKeyAttribute("new", c.attr, true)
+		if !errors.Is(err, pkcs11.Error(pkcs11.CKR_ACTION_PROHIBITED)) && !errors.Is(err, pkcs11.Error(pkcs11.CKR_ATTRIBUTE_READ_ONLY)) {
+			t.Errorf("generated key: C_SetAttributeValue(%s) = %v, want CKR_ACTION_PROHIBITED or CKR_ATTRIBUTE_READ_ONLY", c.name, err)
+		}
+	}
+	if k, err := tok.FindKey("new"); err != nil || k.Attributes().Modifiable || k.Attributes().Copyable {
+		t.Fatalf("generated key after refused changes: %v, %+v", err, k)
+	}
+
+	for _, c := range []struct {
+		attr uint
+		name string
+	}{{pkcs11.CKA_DECRYPT, "CKA_DECRYPT"}, {pkcs11.CKA_SIGN_RECOVER, "CKA_SIGN_RECOVER"}} {
+		t.Run(c.name, func(t *testing.T) {
+			label := "old-" + c.name
+			tk.ImportTestKey(t, "ec-prime256v1-1", label)
+			if k, err := tok.FindKey(label); err != nil || !k.Attributes().Modifiable {
+				t.Fatalf("imported key before the change: %v", err)
+			}
+			if err := tk.SetPrivateKeyAttribute(label, c.attr, true); err != nil {
+				t.Fatalf("C_SetAttributeValue on a modifiable key: %v", err)
+			}
+			_, err := tok.FindKey(label)
+			if !errors.Is(err, hsm.ErrKeyAttributes) || !strings.Contains(err.Error(), c.name) {
+				t.Fatalf("FindKey after %s turned on: %v, want ErrKeyAttributes naming it", c.name, err)
+			}
+		})
 	}
 }

@@ -329,9 +329,21 @@ func (t *Token) CountObjects() (int, error) {
 }
 
 // unwrapTemplate is the private key template of Unwrap: the same
-// sign-only, sensitive attributes as a generated key, never extractable.
+// sign-only, sensitive attributes as a generated key, never extractable,
+// but without CKA_MODIFIABLE and CKA_COPYABLE false: SoftHSM 2.6 refuses
+// C_UnwrapKey with either (CKR_ATTRIBUTE_READ_ONLY, as it sets the key's
+// value after applying the template), and refuses them in C_CopyObject
+// too. Unwrap then asks C_SetAttributeValue for CKA_COPYABLE false; a
+// restored key that stays modifiable is still read back, attribute by
+// attribute, before every use (KeyAttributes.SignOnly).
 func unwrapTemplate(s UnwrapSpec, keyType uint) []*pkcs11.Attribute {
-	return append(privateKeyAttributes(s.Label, s.ID),
+	var keep []*pkcs11.Attribute
+	for _, a := range privateKeyAttributes(s.Label, s.ID) {
+		if a.Type != pkcs11.CKA_MODIFIABLE && a.Type != pkcs11.CKA_COPYABLE {
+			keep = append(keep, a)
+		}
+	}
+	return append(keep,
 		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, keyType),
 		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false))
 }
@@ -457,6 +469,11 @@ func (w *WrappingKey) Unwrap(wrapped []byte, spec UnwrapSpec) (*UnwrappedKey, er
 		}
 		return fmt.Errorf("%s: %w", what, cause)
 	}
+	// Not copyable from now on, where the module allows turning it off
+	// (PKCS#11 3.0 lets CKA_COPYABLE go from true to false, never back).
+	// A module that refuses leaves a copyable key; the use-time check
+	// still refuses it the moment CKA_DECRYPT or another use is on.
+	_ = t.ctx.SetAttributeValue(sh, priv, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_COPYABLE, false)})
 	if err := t.matchUnwrapped(sh, priv, keyType, ecParams, spec.Public); err != nil {
 		return nil, undo(err)
 	}

@@ -18,7 +18,7 @@ var hsmEnvironmentErrors = []error{
 	hsm.ErrModule, hsm.ErrTokenNotFound, hsm.ErrTokenAmbiguous, hsm.ErrPINSource,
 	hsm.ErrPINIncorrect, hsm.ErrPINLocked, hsm.ErrNotLoggedIn, hsm.ErrKeyNotFound,
 	hsm.ErrKeyAmbiguous, hsm.ErrLabelExists, hsm.ErrMechanism, hsm.ErrUnsupportedKey,
-	hsm.ErrSignatureInvalid, hsm.ErrState, hsm.ErrPKCS11,
+	hsm.ErrSignatureInvalid, hsm.ErrState, hsm.ErrPKCS11, hsm.ErrKeyAttributes,
 }
 
 // classifyHSMError maps the hsm package's errors to exit codes: malformed

@@ -137,7 +137,7 @@ func newKeysListCmd(a *app, hf *hsmFlags, df *dnskeyFlags) *cobra.Command {
 		Example: `  ksk keys list
   ksk keys list --token ksk --pin-source file:/run/ksk/user.pin -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			s, err := hf.open(a, true)
 			if err != nil {
 				return err
@@ -148,23 +148,39 @@ func newKeysListCmd(a *app, hf *hsmFlags, df *dnskeyFlags) *cobra.Command {
 				return err
 			}
 			views := make([]keyView, 0, len(keys))
+			// A key whose attributes were changed away from sign-only
+			// is listed, and then fails the command (exit 3): an
+			// operator running keys list before a ceremony must not
+			// miss it in a table.
+			var changed []error
 			for _, k := range keys {
 				v, err := newKeyView(k, df.options())
 				if err != nil {
 					return err
 				}
+				if errors.Is(k.Err(), hsm.ErrKeyAttributes) {
+					changed = append(changed, k.Err())
+				}
 				views = append(views, v)
 			}
 			if a.output == "json" {
-				return a.writeJSON(struct {
+				if err := a.writeJSON(struct {
 					Token hsm.TokenInfo `json:"token"`
 					Keys  []keyView     `json:"keys"`
-				}{s.tok.Info(), views})
+				}{s.tok.Info(), views}); err != nil {
+					return err
+				}
+				return errors.Join(changed...)
 			}
 			fmt.Fprintf(a.out, "%s: %d key(s)\n", s.tok.Info(), len(views))
 			if len(views) == 0 {
 				return nil
 			}
+			defer func() {
+				if err == nil {
+					err = errors.Join(changed...)
+				}
+			}()
 			tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "LABEL\tALGORITHM\tBITS\tKEY TAG\tLOCAL\tNEVER_EXTRACTABLE\tEXTRACTABLE\tCKA_ID")
 			for _, v := range views {

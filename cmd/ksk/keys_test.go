@@ -11,6 +11,7 @@ import (
 	"github.com/ksk-dev/ksk/hsm/softhsmtest"
 	"github.com/ksk-dev/ksk/internal/testenv"
 	"github.com/miekg/dns"
+	"github.com/miekg/pkcs11"
 )
 
 // keyJSON mirrors keyView for decoding.
@@ -201,4 +202,35 @@ func tool(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
 	return string(out)
+}
+
+// TestKeysChangedAttributesRefused: a KSK whose private key had
+// CKA_DECRYPT turned on with a raw PKCS#11 tool (possible on keys made
+// before issue 17, which were modifiable) makes keys list, keys ds and
+// sign fail with exit 3 naming CKA_DECRYPT, and sign writes no SKR.
+func TestKeysChangedAttributesRefused(t *testing.T) {
+	tk := signToken(t)
+	if err := tk.SetPrivateKeyAttribute("ksk-test-2", pkcs11.CKA_DECRYPT, true); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "skr.xml")
+	for _, args := range [][]string{
+		{"keys", "list"},
+		{"keys", "list", "-o", "json"},
+		{"keys", "ds", "--label", "ksk-test-2"},
+		signArgs(signGoldenConfig, out, "--yes"),
+	} {
+		code, stdout, stderr := kskRun(t, tk, "", args...)
+		if code != exitEnvironment || !strings.Contains(stderr, "CKA_DECRYPT") || !strings.Contains(stderr, "ksk-test-2") {
+			t.Errorf("ksk %v: exit %d, want %d naming ksk-test-2 and CKA_DECRYPT\n%s%s", args, code, exitEnvironment, stdout, stderr)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("sign wrote an SKR with a key that decrypts")
+	}
+	// The other key is untouched and still listed as usable.
+	_, stdout, _ := kskRun(t, tk, "", "keys", "list")
+	if !strings.Contains(stdout, "ksk-test-1") || !strings.Contains(stdout, "25486") {
+		t.Errorf("keys list no longer shows the untouched key:\n%s", stdout)
+	}
 }

@@ -165,6 +165,7 @@ func (tk *Token) importKey(label string, alg hsm.Algorithm, key crypto.Signer) e
 		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
 		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, false),
 		pkcs11.NewAttribute(pkcs11.CKA_UNWRAP, false),
+		pkcs11.NewAttribute(pkcs11.CKA_SIGN_RECOVER, false),
 		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false)), privT...)
 	metaT, err := meta.Template(label, id, uint8(alg), time.Now())
 	if err != nil {
@@ -299,4 +300,47 @@ func objectTemplates(key crypto.Signer) (pub, priv []*pkcs11.Attribute, err erro
 		return pub, priv, nil
 	}
 	return nil, nil, fmt.Errorf("key type %T is not supported", key)
+}
+
+// SetPrivateKeyAttribute calls C_SetAttributeValue on the private key
+// labelled label, as someone with the user PIN and a raw PKCS#11 tool
+// could between two ceremonies, and returns what the token answered.
+// Tests use it to show that ksk's keys refuse the change and that ksk
+// refuses a key on which it succeeded.
+func (tk *Token) SetPrivateKeyAttribute(label string, attr uint, value bool) error {
+	m, err := p11.Acquire(tk.Module)
+	if err != nil {
+		return err
+	}
+	defer m.Release()
+	slot, err := tk.slot(m.Ctx)
+	if err != nil {
+		return err
+	}
+	sh, err := m.Ctx.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
+	if err != nil {
+		return fmt.Errorf("C_OpenSession: %w", err)
+	}
+	defer m.Ctx.CloseSession(sh)
+	if err := m.Ctx.Login(sh, pkcs11.CKU_USER, tk.UserPIN); err != nil &&
+		!errors.Is(err, pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN)) {
+		return fmt.Errorf("C_Login: %w", err)
+	}
+	if err := m.Ctx.FindObjectsInit(sh, []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
+	}); err != nil {
+		return fmt.Errorf("C_FindObjectsInit: %w", err)
+	}
+	objs, _, err := m.Ctx.FindObjects(sh, 2)
+	if ferr := m.Ctx.FindObjectsFinal(sh); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fmt.Errorf("C_FindObjects: %w", err)
+	}
+	if len(objs) != 1 {
+		return fmt.Errorf("%d private keys labelled %q", len(objs), label)
+	}
+	return m.Ctx.SetAttributeValue(sh, objs[0], []*pkcs11.Attribute{pkcs11.NewAttribute(attr, value)})
 }
