@@ -56,9 +56,8 @@ const (
 )
 
 // MaxWorkFactor is the highest scrypt work factor Create accepts: the
-// highest quorum.Open accepts by default, so that restore can open the
-// credentials.
-const MaxWorkFactor = 22
+// highest quorum.Open accepts, so that restore can open the credentials.
+const MaxWorkFactor = quorum.MaxWorkFactor
 
 // CreateOptions describe a backup.
 type CreateOptions struct {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/ksk-dev/ksk/attest"
 	"path/filepath"
 	"strings"
 
@@ -60,6 +61,7 @@ type CredentialAnswer struct {
 // Answers is an Operator that answers from an answers file.
 type Answers struct {
 	path, sha string
+	sum       attest.Hash
 	dir       string
 	f         AnswersFile
 }
@@ -94,7 +96,7 @@ func ParseAnswers(data []byte, dir string) (*Answers, error) {
 		return nil, fmt.Errorf("format: %w: want %q, got %q", ErrInvalid, AnswersFormat, f.Format)
 	}
 	sum := sha256.Sum256(data)
-	return &Answers{path: filepath.Join(dir, "(answers)"), sha: hex.EncodeToString(sum[:]), dir: dir, f: f}, nil
+	return &Answers{path: filepath.Join(dir, "(answers)"), sha: hex.EncodeToString(sum[:]), sum: sum, dir: dir, f: f}, nil
 }
 
 // CheckSteps reports answers for steps the plan does not have, so that a
@@ -125,6 +127,12 @@ func (a *Answers) CheckSteps(p *Plan) error {
 // Describe implements Operator.
 func (a *Answers) Describe() string {
 	return fmt.Sprintf("answers %s (sha256 %s)", filepath.Base(a.path), a.sha)
+}
+
+// operatorFile is the answers file as the log records it when a ceremony
+// opens or resumes: its path and the SHA-256 of the bytes parsed.
+func (a *Answers) operatorFile() attest.FileRef {
+	return attest.FileRef{Path: a.path, Role: attest.Read, SHA256: a.sum}
 }
 
 func (a *Answers) file(name string) string {

@@ -3,7 +3,6 @@ package ceremony
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/internal/yamlpath"
 	"github.com/ksk-dev/ksk/ksr"
 	"github.com/ksk-dev/ksk/quorum"
@@ -74,6 +74,11 @@ type plannedQuorum struct {
 	roster  quorum.Roster
 	pins    map[string]string // holder -> credential SHA-256
 	rosterF string            // resolved roster path
+	// rosterSum and manifestSum are the SHA-256 of the roster and of the
+	// credentials manifest as Check read and parsed them; a step that
+	// uses the quorum logs them and refuses if the files changed since.
+	rosterSum, manifestSum attest.Hash
+	manifestF              string // resolved manifest path, when Check read one
 }
 
 // Check loads the script at path and resolves everything it names: the
@@ -276,6 +281,7 @@ func (p *Plan) loadQuorum(q *Quorum, written map[string]string) (*plannedQuorum,
 	if err != nil {
 		return nil, fmt.Errorf("roster %s: %w", q.Roster, err)
 	}
+	pq.rosterSum = sha256.Sum256(data)
 	pq.roster = rf.Roster()
 	want := quorum.RoleCryptoOfficer
 	if q.Purpose == "key-backup" {
@@ -311,18 +317,15 @@ func (p *Plan) loadQuorum(q *Quorum, written map[string]string) (*plannedQuorum,
 // loadManifest pins the credentials that ksk credentials issue -o json
 // listed; a pin in the participants must agree.
 func (pq *plannedQuorum) loadManifest(path string) error {
-	data, err := yamlpath.ReadFile(path, 1<<20, ErrRead)
+	data, err := yamlpath.ReadFile(path, quorum.MaxManifestSize, ErrRead)
 	if err != nil {
 		return err
 	}
-	var m quorum.Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
+	m, err := quorum.ParseManifest(data, pq.roster)
+	if err != nil {
 		return fmt.Errorf("credentials %s: %w", path, err)
 	}
-	d := pq.roster.Digest()
-	if m.RosterID != pq.roster.ID || m.RosterDigest != hex.EncodeToString(d[:]) {
-		return fmt.Errorf("credentials %s were issued for roster %s (digest %s), not this roster %s (digest %x)", path, m.RosterID, m.RosterDigest, pq.roster.ID, d)
-	}
+	pq.manifestF, pq.manifestSum = path, sha256.Sum256(data)
 	for _, c := range m.Credentials {
 		if pin, ok := pq.pins[c.Holder]; ok && pin != c.SHA256 {
 			return fmt.Errorf("credentials %s: holder %s's credential %s differs from the participant's credential %s", path, c.Holder, c.SHA256, pin)

@@ -346,7 +346,7 @@ func (r *Runner) openLog(res *Result) error {
 		for k, v := range p.Script.Params {
 			details["param."+k] = v
 		}
-		w, err := attest.Create(r.opts.Log, attest.Entry{Step: LogStepOpen, Actor: ca, Details: details, Files: []attest.FileRef{ref}}, attest.WithClock(r.opts.Clock))
+		w, err := attest.Create(r.opts.Log, attest.Entry{Step: LogStepOpen, Actor: ca, Details: details, Files: append([]attest.FileRef{ref}, r.operatorFiles()...)}, attest.WithClock(r.opts.Clock))
 		if err != nil {
 			return fmt.Errorf("%w: log: %w", ErrEnvironment, err)
 		}
@@ -472,10 +472,23 @@ func (r *Runner) planResume() error {
 		}
 	}
 	if _, err := r.appendLog(attest.Entry{Step: LogStepResume, Actor: "ksk", Details: map[string]string{
-		"steps_done": strconv.Itoa(len(r.done)), "operator": r.opts.Operator.Describe(), "rerun": strings.Join(sortedKeys(r.rerun), " ")}}); err != nil {
+		"steps_done": strconv.Itoa(len(r.done)), "operator": r.opts.Operator.Describe(), "rerun": strings.Join(sortedKeys(r.rerun), " ")},
+		Files: r.operatorFiles()}); err != nil {
 		return fmt.Errorf("%w: log: %w", ErrEnvironment, err)
 	}
 	return nil
+}
+
+// operatorFiles are the files the operator answers from (an answers
+// file), logged when the ceremony opens or resumes.
+func (r *Runner) operatorFiles() []attest.FileRef {
+	a, ok := r.opts.Operator.(*Answers)
+	if !ok {
+		return nil
+	}
+	ref := a.operatorFile()
+	ref.Path = r.logPath(ref.Path)
+	return []attest.FileRef{ref}
 }
 
 // allDone reports whether the log records every step as done.
@@ -509,19 +522,24 @@ func (r *Runner) fileRef(path string, role attest.Role) (attest.FileRef, error) 
 	if err != nil {
 		return ref, fmt.Errorf("%w: %w", ErrRead, err)
 	}
-	// Inside --dir: relative to it, so that the log does not depend on
-	// where the ceremony directory is mounted; elsewhere (a log given by a
-	// path outside --dir, and the files beside it): absolute.
+	ref.Path = r.logPath(path)
+	return ref, nil
+}
+
+// logPath is how the log names a file: inside --dir relative to it, so
+// that the log does not depend on where the ceremony directory is
+// mounted; elsewhere (a log given by a path outside --dir, and the files
+// beside it) absolute.
+func (r *Runner) logPath(path string) string {
 	absPath, err1 := filepath.Abs(path)
 	absDir, err2 := filepath.Abs(r.plan.Dir)
 	if err1 != nil || err2 != nil {
-		return ref, nil
+		return path
 	}
-	ref.Path = absPath
 	if rel, err := filepath.Rel(absDir, absPath); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-		ref.Path = rel
+		return rel
 	}
-	return ref, nil
+	return absPath
 }
 
 func (x *stepRun) addFile(r *Runner, path string, role attest.Role) error {

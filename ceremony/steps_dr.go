@@ -128,6 +128,9 @@ func runKeyBackup(r *Runner, x *stepRun) (err error) {
 	if err := backup.ValidateRoster(pq.roster); err != nil {
 		return fmt.Errorf("%w: quorum %s: %w", ErrStepFailed, pq.ID, err)
 	}
+	if err := r.logQuorumFiles(x, pq); err != nil {
+		return err
+	}
 	wf := r.opts.WorkFactor
 	if wf > backup.MaxWorkFactor {
 		return fmt.Errorf("%w: scrypt work factor %d: a backup's credentials take at most %d, so that a restore can open them", ErrStepFailed, wf, backup.MaxWorkFactor)

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/ksk-dev/ksk/attest"
@@ -49,6 +51,9 @@ func runQuorum(r *Runner, x *stepRun) error {
 // presentCredentials asks the holders of a quorum for their credentials,
 // opens them and applies the script's pins. The caller wipes the result.
 func (r *Runner) presentCredentials(x *stepRun, pq *plannedQuorum) ([]quorum.Opened, error) {
+	if err := r.logQuorumFiles(x, pq); err != nil {
+		return nil, err
+	}
 	holders := make([]string, len(pq.roster.Holders))
 	for i, h := range pq.roster.Holders {
 		holders[i] = h.Name
@@ -63,9 +68,15 @@ func (r *Runner) presentCredentials(x *stepRun, pq *plannedQuorum) ([]quorum.Ope
 	if err != nil {
 		return nil, err
 	}
+	// With every holder's credential pinned (a manifest, or a pin per
+	// participant), a file that is none of them is refused unopened.
+	var opts quorum.OpenOptions
+	if len(pq.pins) == len(pq.roster.Holders) {
+		opts.Pinned = slices.Collect(maps.Values(pq.pins))
+	}
 	opened := make([]quorum.Opened, len(presented))
 	for i, c := range presented {
-		opened[i] = quorum.Open(c.Source, c.File, c.Passphrase)
+		opened[i] = quorum.OpenWithOptions(c.Source, c.File, c.Passphrase, opts)
 		clear(presented[i].Passphrase)
 		if o := &opened[i]; o.Err == nil {
 			if pin, ok := pq.pins[o.Holder]; ok && pin != o.Fingerprint {
@@ -74,6 +85,40 @@ func (r *Runner) presentCredentials(x *stepRun, pq *plannedQuorum) ([]quorum.Ope
 		}
 	}
 	return opened, nil
+}
+
+// logQuorumFiles records the files that define a quorum as read by the
+// step: the roster and, when the script names one, the credentials
+// manifest, each with its SHA-256. The roster and a manifest from before
+// the ceremony must be byte for byte what Check parsed when the ceremony
+// began (or resumed): a file swapped since is refused, not used.
+func (r *Runner) logQuorumFiles(x *stepRun, pq *plannedQuorum) error {
+	type file struct {
+		path string
+		sum  attest.Hash // zero: no earlier reading to compare with
+	}
+	files := []file{{pq.rosterF, pq.rosterSum}}
+	switch {
+	case pq.manifestF != "":
+		files = append(files, file{pq.manifestF, pq.manifestSum})
+	case pq.Credentials != "":
+		// Written earlier in this ceremony: logged then, logged again
+		// as read here, if it is there.
+		if _, err := os.Lstat(r.plan.File(pq.Credentials)); err == nil {
+			files = append(files, file{path: r.plan.File(pq.Credentials)})
+		}
+	}
+	for _, f := range files {
+		ref, err := r.fileRef(f.path, attest.Read)
+		if err != nil {
+			return err
+		}
+		if f.sum != (attest.Hash{}) && ref.SHA256 != f.sum {
+			return fmt.Errorf("%w: quorum %s: %s changed since the ceremony's plan was checked (sha256 %s then, %s now); nothing was used", ErrStepFailed, pq.ID, ref.Path, f.sum, ref.SHA256)
+		}
+		x.files = append(x.files, ref)
+	}
+	return nil
 }
 
 // recordCredentials records each credential's outcome in the step's
@@ -286,6 +331,9 @@ func runCredentialsIssue(r *Runner, x *stepRun) error {
 	secret := r.secrets[x.st.Quorum]
 	if len(secret) == 0 {
 		return fmt.Errorf("%w: quorum %s holds no secret now: a token-init step must come first", ErrStepFailed, pq.ID)
+	}
+	if err := r.logQuorumFiles(x, pq); err != nil {
+		return err
 	}
 	dir := r.plan.File(x.st.Out)
 	if err := os.MkdirAll(dir, 0o700); err != nil {

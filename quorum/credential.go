@@ -26,6 +26,13 @@ const Format = "ksk-quorum-credential-v1"
 // or raise it.
 const DefaultWorkFactor = 18
 
+// MaxWorkFactor is the highest scrypt work factor Issue writes and Open
+// accepts: the default plus a margin of two (scrypt with r = 8 then needs
+// 1 GiB). age itself would accept 22 (4 GiB), so a crafted credential
+// could make a ceremony machine allocate gigabytes before the passphrase
+// is even tried; Open refuses it from the header, before any scrypt work.
+const MaxWorkFactor = DefaultWorkFactor + 2
+
 // MaxFileSize bounds the credential files Open reads.
 const MaxFileSize = 64 << 10
 
@@ -147,8 +154,8 @@ func Issue(secret []byte, roster Roster, passphrases map[string][]byte, opts *Is
 	if o.WorkFactor == 0 {
 		o.WorkFactor = DefaultWorkFactor
 	}
-	if o.WorkFactor < 1 || o.WorkFactor > 30 {
-		return nil, fmt.Errorf("%w: scrypt work factor must be between 1 and 30", ErrInvalidArgument)
+	if o.WorkFactor < 1 || o.WorkFactor > MaxWorkFactor {
+		return nil, fmt.Errorf("%w: scrypt work factor must be between 1 and %d", ErrInvalidArgument, MaxWorkFactor)
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader
@@ -284,8 +291,14 @@ func (o *Opened) Wipe() {
 // OpenOptions tune Open.
 type OpenOptions struct {
 	// MaxWorkFactor is the highest scrypt work factor accepted; 0 means
-	// age's default (22). A fuzz test lowers it to stay fast.
+	// MaxWorkFactor, and more than MaxWorkFactor is not allowed. A fuzz
+	// test lowers it to stay fast.
 	MaxWorkFactor int
+	// Pinned, when not nil, are the SHA-256 fingerprints (lower-case hex)
+	// of the only credential files to open, from a credentials manifest
+	// or a script's pins: any other file is refused with ErrNotPinned
+	// before it is decrypted, so that a stranger's file costs nothing.
+	Pinned []string
 }
 
 // Open decrypts and verifies one credential file with its holder's
@@ -297,6 +310,10 @@ func Open(source string, file, passphrase []byte) Opened {
 // OpenWithOptions is Open with options.
 func OpenWithOptions(source string, file, passphrase []byte, opts OpenOptions) Opened {
 	o := Opened{Source: source, Fingerprint: Fingerprint(file)}
+	if opts.Pinned != nil && !slices.Contains(opts.Pinned, o.Fingerprint) {
+		o.Err = fmt.Errorf("%w: sha256 %s is not among the %d pinned credentials; not decrypted", ErrNotPinned, o.Fingerprint, len(opts.Pinned))
+		return o
+	}
 	p, err := open(file, passphrase, opts)
 	if err != nil {
 		o.Err = err
@@ -318,9 +335,11 @@ func open(file, passphrase []byte, opts OpenOptions) (*payload, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrWrongPassphrase, err)
 	}
-	if opts.MaxWorkFactor > 0 {
-		id.SetMaxWorkFactor(opts.MaxWorkFactor)
+	maxWF := MaxWorkFactor
+	if opts.MaxWorkFactor > 0 && opts.MaxWorkFactor < maxWF {
+		maxWF = opts.MaxWorkFactor
 	}
+	id.SetMaxWorkFactor(maxWF)
 	r, err := age.Decrypt(armor.NewReader(bytes.NewReader(file)), id)
 	if err != nil {
 		var nm *age.NoIdentityMatchError

@@ -21,6 +21,9 @@ var (
 	// open. age cannot tell a wrong passphrase from an altered scrypt
 	// stanza, so both are reported as this.
 	ErrWrongPassphrase = errors.New("wrong passphrase")
+	// ErrNotPinned marks a credential file whose SHA-256 is not among the
+	// pinned ones (OpenOptions.Pinned); it was not decrypted.
+	ErrNotPinned = errors.New("credential not pinned")
 	// ErrOtherSplit marks a valid credential issued for another roster or
 	// another split of the same roster.
 	ErrOtherSplit = errors.New("credential from another split")
@@ -41,6 +44,7 @@ func reason(err error) string {
 	}{
 		{ErrDuplicate, "duplicate"},
 		{ErrUnknownHolder, "unknown-holder"},
+		{ErrNotPinned, "not-pinned"},
 		{ErrWrongPassphrase, "wrong-passphrase"},
 		{ErrOtherSplit, "other-split"},
 		{ErrAltered, "altered"},

@@ -1,6 +1,11 @@
 package quorum
 
-import "encoding/hex"
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+)
 
 // Manifest lists the credentials of one split with their files and
 // SHA-256: what ksk credentials issue -o json prints and a ceremony
@@ -38,6 +43,39 @@ func ManifestEntries(creds []Credential, paths []string) []ManifestEntry {
 	out := make([]ManifestEntry, len(creds))
 	for i, c := range creds {
 		out[i] = ManifestEntry{Holder: c.Holder, Role: c.Role, Index: c.Index, File: paths[i], SHA256: c.Fingerprint}
+	}
+	return out
+}
+
+// MaxManifestSize bounds the manifests ParseManifest reads.
+const MaxManifestSize = 1 << 20
+
+// ParseManifest parses a credentials manifest (the JSON ksk credentials
+// issue -o json prints) and checks that it was issued for roster r: the
+// same roster ID and digest. Unknown fields are refused.
+func ParseManifest(data []byte, r Roster) (Manifest, error) {
+	var m Manifest
+	if len(data) > MaxManifestSize {
+		return m, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalidArgument, MaxManifestSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return m, fmt.Errorf("%w: manifest: %w", ErrInvalidArgument, err)
+	}
+	d := r.Digest()
+	if m.RosterID != r.ID || m.RosterDigest != hex.EncodeToString(d[:]) {
+		return m, fmt.Errorf("%w: the credentials were issued for roster %s (digest %s), not this roster %s (digest %x)", ErrOtherSplit, m.RosterID, m.RosterDigest, r.ID, d)
+	}
+	return m, nil
+}
+
+// Pins returns the SHA-256 fingerprints of the manifest's credentials,
+// for OpenOptions.Pinned.
+func (m Manifest) Pins() []string {
+	out := make([]string, len(m.Credentials))
+	for i, c := range m.Credentials {
+		out[i] = c.SHA256
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package quorum
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -288,4 +289,44 @@ func FuzzParseCredential(f *testing.F) {
 			t.Fatal("no error and no payload")
 		}
 	})
+}
+
+// TestOpenPinned: with OpenOptions.Pinned, a credential whose SHA-256 is
+// not pinned is refused with ErrNotPinned and never decrypted (a wrong
+// passphrase does not matter); a pinned one opens. A manifest of the
+// credentials gives the pins, and one for another roster is refused.
+func TestOpenPinned(t *testing.T) {
+	r := testRoster("k", 2, 3, RoleCryptoOfficer)
+	creds := issue(t, r)
+	m := NewManifest(r, creds[:2], []string{"a", "b"})
+	js, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ParseManifest(js, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := OpenOptions{Pinned: parsed.Pins()}
+	if o := OpenWithOptions("c", creds[2].File, []byte("wrong"), opts); !errors.Is(o.Err, ErrNotPinned) || o.p != nil {
+		t.Errorf("unpinned credential: %v", o.Err)
+	}
+	if o := OpenWithOptions("a", creds[0].File, testPass(creds[0].Holder), opts); o.Err != nil {
+		t.Errorf("pinned credential: %v", o.Err)
+	}
+	other := testRoster("other", 2, 3, RoleCryptoOfficer)
+	if _, err := ParseManifest(js, other); !errors.Is(err, ErrOtherSplit) {
+		t.Errorf("manifest of another roster: %v", err)
+	}
+	if _, err := ParseManifest([]byte(`{"roster_id":"x","extra":1}`), r); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("manifest with an unknown field: %v", err)
+	}
+}
+
+// TestIssueWorkFactorCapped: Issue writes no credential Open would refuse.
+func TestIssueWorkFactorCapped(t *testing.T) {
+	r := testRoster("k", 2, 3, RoleCryptoOfficer)
+	if _, err := Issue(testSecret, r, passphrases(r), &IssueOptions{WorkFactor: MaxWorkFactor + 1}); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("work factor %d: %v", MaxWorkFactor+1, err)
+	}
 }

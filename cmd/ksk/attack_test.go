@@ -8,16 +8,23 @@ package main
 // it.
 
 import (
+	"bytes"
 	"crypto/elliptic"
+	"crypto/sha256"
 	"encoding/asn1"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"filippo.io/age/armor"
 	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/check"
 )
@@ -235,4 +242,140 @@ func highS(t *testing.T, sig []byte) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestAttackStepInputsLogged: every file a step reads is in the log with
+// its SHA-256. Before the fix the quorum step logged "files: []", so a
+// roster or credentials manifest swapped for the day left no trace; now
+// the step that presents credentials logs both, the log's opening logs the
+// answers file with the script, the KSR load its KSR and the signing its
+// signer configuration, each hash that of the file on disk. A roster
+// changed after the ceremony makes resuming it fail, naming the roster.
+func TestAttackStepInputsLogged(t *testing.T) {
+	r := newAttackRoom(t)
+	want := map[string][]string{
+		"ceremony.open":            {"quarterly-signing.yaml", "quarterly-answers.yaml"},
+		"act3.present-credentials": {"roster-co.yaml", "credentials/credentials.json"},
+		"act4.load-ksr":            {"ksr.xml"},
+		"act4.sign":                {"signer.yaml"},
+	}
+	seen := map[string]bool{}
+	for _, l := range r.lines {
+		e := parseLine(t, l)
+		for _, name := range want[e.Step] {
+			i := slices.IndexFunc(e.Files, func(f attest.FileRef) bool { return f.Path == name && f.Role == attest.Read })
+			if i < 0 {
+				continue
+			}
+			path := r.e.path(name)
+			if name == "quarterly-signing.yaml" {
+				path = quarterlyScript
+			}
+			sum := sha256.Sum256([]byte(readFileT(t, path)))
+			if e.Files[i].SHA256 != sum {
+				t.Errorf("%s: %s logged with sha256 %s, the file has %x", e.Step, name, e.Files[i].SHA256, sum)
+			}
+			seen[e.Step+" "+name] = true
+		}
+	}
+	for step, names := range want {
+		for _, name := range names {
+			if !seen[step+" "+name] {
+				t.Errorf("step %s did not log reading %s", step, name)
+			}
+		}
+	}
+
+	// The ceremony stopped before the signing, and the roster changed
+	// since: resuming refuses, naming it, before any step runs.
+	writeFileAt(t, r.log, strings.Join(r.lines[:r.signSeq-2], ""), 0o644)
+	writeFileAt(t, r.e.path("roster-co.yaml"), readFileT(t, r.e.path("roster-co.yaml"))+"# changed\n", 0o644)
+	code, out, errOut := runKSK(t, "", r.e.quarterlyArgs("a", r.e.path("quarterly-answers.yaml"))...)
+	if code == 0 || !strings.Contains(errOut, "roster-co.yaml") || !strings.Contains(errOut, "changed") {
+		t.Errorf("resume after the roster changed: exit %d\n%s\n%s", code, lastLines(out, 5), errOut)
+	}
+}
+
+// scryptWorkFactor rewrites the work factor of a credential's scrypt
+// stanza ("-> scrypt SALT N") to logN and re-armors the file, as someone
+// who can hand a file to the room could. The header MAC no longer matches,
+// but age reads the work factor before it can check the MAC.
+func scryptWorkFactor(t *testing.T, file []byte, logN int) []byte {
+	t.Helper()
+	raw, err := io.ReadAll(armor.NewReader(bytes.NewReader(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)^(-> scrypt \S+) \d+$`)
+	if !re.Match(raw) {
+		t.Fatal("no scrypt stanza in the credential")
+	}
+	raw = re.ReplaceAll(raw, []byte(fmt.Sprintf("${1} %d", logN)))
+	var out bytes.Buffer
+	w := armor.NewWriter(&out)
+	if _, err := w.Write(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// TestAttackHostileCredentials: before the fix a credential with a crafted
+// scrypt work factor of 22 made ksk allocate 4 GiB and spend seconds of
+// scrypt before the passphrase was even tried (age's own limit), and a
+// file that was not a pinned credential was decrypted all the same. Now
+// the work factor is refused from the header (quorum.MaxWorkFactor),
+// allocating a few MB at most, and with --manifest a file that is not
+// pinned is reported not-pinned without its passphrase being asked.
+func TestAttackHostileCredentials(t *testing.T) {
+	r := newAttackRoom(t)
+	e := r.e
+	genuine := e.path("credentials", "kmf-east-co.co1.age")
+	hostile := filepath.Join(t.TempDir(), "kmf-east-co.co1.age")
+	writeFileAt(t, hostile, string(scryptWorkFactor(t, []byte(readFileT(t, genuine)), 22)), 0o644)
+	pass := "file:" + e.path("secrets", "co1.pass")
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	code, out, errOut := runKSK(t, "", "credentials", "check", "--roster", e.path("roster-co.yaml"),
+		"--passphrase-source", hostile+"="+pass, hostile)
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("crafted work factor 22 refused in %v, %d kB allocated", took, alloc>>10)
+	if code != exitRejected || !strings.Contains(out, "work factor too large") {
+		t.Errorf("credential with work factor 22: exit %d, want %d naming the work factor\n%s%s", code, exitRejected, out, errOut)
+	}
+	if alloc > 100<<20 {
+		t.Errorf("refusing the crafted credential allocated %d MB; scrypt ran", alloc>>20)
+	}
+
+	// With the manifest the crafted file is not pinned: not decrypted,
+	// its passphrase not asked (no source given, and stdin is empty);
+	// the genuine one still opens.
+	var rep struct {
+		Credentials []struct {
+			Source  string `json:"source"`
+			Counted bool   `json:"counted"`
+			Reason  string `json:"reason"`
+		} `json:"credentials"`
+	}
+	code, out, errOut = runKSK(t, "", "credentials", "check", "-o", "json", "--roster", e.path("roster-co.yaml"),
+		"--manifest", e.path("credentials", "credentials.json"), "--passphrase-source", genuine+"="+pass, hostile, genuine)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitRejected || len(rep.Credentials) != 2 {
+		t.Fatalf("check with the manifest: exit %d, %v\n%s%s", code, err, out, errOut)
+	}
+	if c := rep.Credentials[0]; c.Counted || c.Reason != "not-pinned" {
+		t.Errorf("the crafted credential with --manifest: %+v, want not-pinned", c)
+	}
+	if c := rep.Credentials[1]; !c.Counted {
+		t.Errorf("the genuine credential with --manifest: %+v, want counted", c)
+	}
+	if strings.Contains(errOut, "passphrase") {
+		t.Errorf("a passphrase was asked for a file that is not pinned:\n%s", errOut)
+	}
 }

@@ -151,8 +151,8 @@ not usable; 3 HSM or environment error; 130 interrupted.`,
 			if logPath == "" {
 				return usageErrorf("--log is required")
 			}
-			if workFactor < 10 || workFactor > 30 {
-				return usageErrorf("--scrypt-work-factor must be between 10 and 30")
+			if workFactor < 10 || workFactor > quorum.MaxWorkFactor {
+				return usageErrorf("--scrypt-work-factor must be between 10 and %d (what a ceremony accepts when it opens a credential)", quorum.MaxWorkFactor)
 			}
 			if transcript != "" {
 				if _, err := os.Lstat(transcript); err == nil {

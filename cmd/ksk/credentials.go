@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ksk-dev/ksk/hsm"
@@ -109,8 +110,8 @@ Roster file:
 			if secretSource == "" {
 				return usageErrorf("--secret-source is required")
 			}
-			if workFactor < 10 || workFactor > 30 {
-				return usageErrorf("--scrypt-work-factor must be between 10 and 30")
+			if workFactor < 10 || workFactor > quorum.MaxWorkFactor {
+				return usageErrorf("--scrypt-work-factor must be between 10 and %d (what a ceremony accepts when it opens a credential)", quorum.MaxWorkFactor)
 			}
 			secretSrc, err := parseSource(secretSource, "--secret-source")
 			if err != nil {
@@ -187,11 +188,11 @@ type checkFinding struct {
 
 func newCredentialsCheckCmd(a *app) *cobra.Command {
 	var (
-		rosterPath string
-		sources    []string
+		rosterPath, manifestPath string
+		sources                  []string
 	)
 	cmd := &cobra.Command{
-		Use:   "check --roster ROSTER.yaml [--passphrase-source FILE=SRC]... FILE...",
+		Use:   "check --roster ROSTER.yaml [--manifest credentials.json] [--passphrase-source FILE=SRC]... FILE...",
 		Short: "Check which credentials are valid and whether they reach the quorum",
 		Long: `Open each credential FILE with its passphrase (--passphrase-source
 FILE=SRC, SRC being env:NAME, file:PATH or prompt; prompt when not given),
@@ -199,6 +200,11 @@ and report which credentials count toward the roster's quorum and why the
 others do not (duplicate, unknown-holder, altered, wrong-passphrase,
 other-split). The secret is reconstructed in memory to check it against
 the split's commitment, then wiped; it is never printed.
+
+With --manifest (the JSON that credentials issue -o json printed), a file
+whose SHA-256 is not in the manifest is reported not-pinned and is not
+decrypted. A credential whose scrypt work factor is above the highest ksk
+issues is refused from its header, before any scrypt work.
 
 Exit status 0 when the quorum is met, 1 when it is not.`,
 		Example: `  ksk credentials check --roster roster.yaml creds/k.co1.age creds/k.co2.age creds/k.co3.age
@@ -214,7 +220,19 @@ Exit status 0 when the quorum is met, 1 when it is not.`,
 			if err != nil {
 				return err
 			}
-			opened, err := a.openCredentials(files, srcs)
+			var opts quorum.OpenOptions
+			if manifestPath != "" {
+				data, err := yamlpath.ReadFile(manifestPath, quorum.MaxManifestSize, errUsage)
+				if err != nil {
+					return fmt.Errorf("%w: manifest %s: %w", errUsage, manifestPath, err)
+				}
+				m, err := quorum.ParseManifest(data, roster)
+				if err != nil {
+					return fmt.Errorf("%w: manifest %s: %w", errUsage, manifestPath, err)
+				}
+				opts.Pinned = m.Pins()
+			}
+			opened, err := a.openCredentials(files, srcs, opts)
 			defer wipeCredentials(opened)
 			if err != nil {
 				return err
@@ -234,6 +252,7 @@ Exit status 0 when the quorum is met, 1 when it is not.`,
 		},
 	}
 	cmd.Flags().StringVar(&rosterPath, "roster", "", "roster YAML file the credentials were issued for")
+	cmd.Flags().StringVar(&manifestPath, "manifest", "", "credentials manifest (credentials issue -o json): only the files it lists are decrypted")
 	cmd.Flags().StringArrayVar(&sources, "passphrase-source", nil, "FILE=SRC: where FILE's passphrase is read (env:NAME, file:PATH or prompt); repeatable")
 	return cmd
 }
@@ -281,12 +300,17 @@ func wipePassphrases(passphrases map[string][]byte) {
 // openCredentials reads and opens each credential file with the passphrase
 // from its source in srcs (prompt when it has none). The caller wipes the
 // result, also on error.
-func (a *app) openCredentials(files []string, srcs map[string]hsm.PINSource) ([]quorum.Opened, error) {
+func (a *app) openCredentials(files []string, srcs map[string]hsm.PINSource, opts quorum.OpenOptions) ([]quorum.Opened, error) {
 	opened := make([]quorum.Opened, 0, len(files))
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := yamlpath.ReadFile(f, quorum.MaxFileSize, errUsage)
 		if err != nil {
-			return opened, usageErrorf("%v", err)
+			return opened, fmt.Errorf("%w: credential %s: %w", errUsage, f, err)
+		}
+		if opts.Pinned != nil && !slices.Contains(opts.Pinned, quorum.Fingerprint(data)) {
+			// Not pinned: reported, and its passphrase not even asked.
+			opened = append(opened, quorum.OpenWithOptions(f, data, nil, opts))
+			continue
 		}
 		src, ok := srcs[f]
 		if !ok {
@@ -297,7 +321,7 @@ func (a *app) openCredentials(files []string, srcs map[string]hsm.PINSource) ([]
 			return opened, fmt.Errorf("credential %s: %w", f, err)
 		}
 		pass := []byte(p)
-		opened = append(opened, quorum.Open(f, data, pass))
+		opened = append(opened, quorum.OpenWithOptions(f, data, pass, opts))
 		clear(pass)
 	}
 	return opened, nil

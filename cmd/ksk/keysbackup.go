@@ -289,7 +289,7 @@ used on the token is exit 3, as for "ksk keys generate". See docs/backup.md.`,
 			if err := target.CheckFree(f.Key.Label, f.KeyID()); err != nil {
 				return err
 			}
-			opened, err := a.openCredentials(files, srcs)
+			opened, err := a.openCredentials(files, srcs, quorum.OpenOptions{})
 			defer wipeCredentials(opened)
 			if err != nil {
 				return err
