@@ -151,7 +151,8 @@ func (p *Plan) resolve() error {
 		for si := range a.Steps {
 			st := &a.Steps[si]
 			ps := &PlannedStep{ID: a.ID + "." + st.ID, Number: fmt.Sprintf("%d.%d", ai+1, si+1), Act: a, Step: st, kind: kinds[st.Type]}
-			ps.TouchesHSM = ps.kind.touchesHSM
+			// A re-issue changes the HSM's PIN.
+			ps.TouchesHSM = ps.kind.touchesHSM || st.Type == TypeCredentialsIssue && st.HSM != ""
 			ps.Inputs, ps.Outputs = p.stepFiles(st)
 			ps.path = fmt.Sprintf("acts[%d].steps[%d]", ai, si)
 			for _, in := range ps.Inputs {

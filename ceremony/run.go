@@ -83,7 +83,10 @@ type Runner struct {
 	// The ceremony's memory: secrets rebuilt by quorums (wiped once used),
 	// tokens logged in, the KSR loaded.
 	secrets map[string][]byte
-	modules map[string]*hsm.Module
+	// activePINs: the PIN an hsm-activate logged an HSM in with, kept
+	// (by HSM id) only when a later re-issue on it must change it.
+	activePINs map[string][]byte
+	modules    map[string]*hsm.Module
 	tokens  map[string]*hsm.Token
 	ksr     *loadedKSR
 
@@ -137,7 +140,7 @@ func Run(ctx context.Context, p *Plan, opts RunOptions) (res *Result, err error)
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	r := &Runner{ctx: ctx, plan: p, opts: opts, out: opts.Out, secrets: map[string][]byte{}, modules: map[string]*hsm.Module{}, tokens: map[string]*hsm.Token{},
+	r := &Runner{ctx: ctx, plan: p, opts: opts, out: opts.Out, secrets: map[string][]byte{}, activePINs: map[string][]byte{}, modules: map[string]*hsm.Module{}, tokens: map[string]*hsm.Token{},
 		done: map[string]*attest.Entry{}, started: map[string]*attest.Entry{}, rerun: map[string]bool{}, witnessed: map[string]map[string]bool{}}
 	defer r.closeAll()
 	res = &Result{Log: opts.Log}
@@ -506,6 +509,10 @@ func (r *Runner) closeAll() {
 	for k, s := range r.secrets {
 		clear(s)
 		delete(r.secrets, k)
+	}
+	for k, s := range r.activePINs {
+		clear(s)
+		delete(r.activePINs, k)
 	}
 	for _, t := range r.tokens {
 		_ = t.Close()

@@ -376,6 +376,10 @@ func TestParseRejects(t *testing.T) {
 			sentinel: ErrInvalid, path: "acts[1].steps[1].quorum", text: "token-init makes a new HSM activation secret"},
 		{name: "credentials-issue without a secret", changes: []change{{"        type: narrative\n        actor: ca\n        text: Welcome.", "        type: credentials-issue\n        actor: ca\n        quorum: activation\n        out: creds"}},
 			sentinel: ErrInvalid, path: "acts[0].steps[0].quorum", text: "no earlier token-init or quorum step holds the secret"},
+		{name: "re-issue before the HSM is activated", changes: []change{{"        type: narrative\n        actor: ca\n        text: Welcome.", "        type: credentials-issue\n        actor: ca\n        quorum: activation\n        hsm: kmf\n        out: creds"}},
+			sentinel: ErrInvalid, path: "acts[0].steps[0].hsm", text: `no earlier hsm-activate step activates HSM "kmf" with it`},
+		{name: "HSM used after a re-issue without activating it again", changes: []change{{"  - id: sign\n    title: Sign", "      - id: reissue\n        type: credentials-issue\n        actor: ca\n        quorum: activation\n        hsm: kmf\n        out: creds\n  - id: sign\n    title: Sign"}},
+			sentinel: ErrInvalid, path: "acts[2].steps[2].hsm", text: `no earlier hsm-activate step activates HSM "kmf"`},
 
 		// Metadata and values.
 		{name: "bad format", changes: []change{{"format: ksk-ceremony-v1", "format: ksk-ceremony-v2"}},

@@ -15,6 +15,7 @@ import (
 	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/hsm"
 	"github.com/ksk-dev/ksk/internal/atomicfile"
+	"github.com/ksk-dev/ksk/internal/yamlpath"
 	"github.com/ksk-dev/ksk/quorum"
 )
 
@@ -273,6 +274,13 @@ func runHSMActivate(r *Runner, x *stepRun) error {
 		return fmt.Errorf("%w: HSM %s: %w", ErrEnvironment, h.ID, err)
 	}
 	r.tokens[h.ID] = tok
+	if old := r.activePINs[h.ID]; old != nil {
+		clear(old)
+		delete(r.activePINs, h.ID)
+	}
+	if r.reissueAhead(x.ps) {
+		r.activePINs[h.ID] = slices.Clone(secret)
+	}
 	info := tok.Info()
 	x.details["hsm"] = h.ID
 	x.details["token_label"] = info.Label
@@ -281,6 +289,41 @@ func runHSMActivate(r *Runner, x *stepRun) error {
 	x.details["token_manufacturer"] = info.Manufacturer
 	r.printf("  HSM %s activated: token %q serial %s (%s %s)\n", h.ID, info.Label, info.Serial, info.Manufacturer, info.Model)
 	return nil
+}
+
+// reissueAhead reports whether a credentials-issue step re-issues the
+// credentials of the HSM that activate (an hsm-activate step) logs in,
+// before any other step activates or initialises it again: the PIN is
+// then kept for C_SetPIN.
+func (r *Runner) reissueAhead(activate *PlannedStep) bool {
+	i := slices.Index(r.plan.Steps, activate)
+	if i < 0 {
+		return false
+	}
+	h := activate.Step.HSM
+	for _, ps := range r.plan.Steps[i+1:] {
+		st := ps.Step
+		switch {
+		case st.HSM != h:
+		case st.Type == TypeHSMActivate || st.Type == TypeTokenInit:
+			return false
+		case st.Type == TypeCredentialsIssue && st.Quorum == activate.Step.Quorum:
+			return true
+		}
+	}
+	return false
+}
+
+// randomPIN draws a user PIN no one sees: 16 random bytes in hex.
+func randomPIN() ([]byte, error) {
+	raw := make([]byte, 16)
+	defer clear(raw)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrEnvironment, err)
+	}
+	pin := make([]byte, hex.EncodedLen(len(raw)))
+	hex.Encode(pin, raw)
+	return pin, nil
 }
 
 // runTokenInit: initialise a token with the security officer PIN the actor
@@ -300,12 +343,10 @@ func runTokenInit(r *Runner, x *stepRun) error {
 		return err
 	}
 	defer clear(so)
-	raw := make([]byte, 16)
-	if _, err := rand.Read(raw); err != nil {
-		return fmt.Errorf("%w: %w", ErrEnvironment, err)
+	user, err := randomPIN()
+	if err != nil {
+		return err
 	}
-	user := []byte(hex.EncodeToString(raw))
-	clear(raw)
 	info, err := m.InitToken(h.Token, string(so), string(user))
 	if err != nil {
 		clear(user)
@@ -328,10 +369,82 @@ func runTokenInit(r *Runner, x *stepRun) error {
 // holder types; then wipe the secret, so that only a quorum brings it back.
 func runCredentialsIssue(r *Runner, x *stepRun) error {
 	pq := r.plan.quorums[x.st.Quorum]
+	if x.st.HSM != "" {
+		return runReissue(r, x, pq)
+	}
 	secret := r.secrets[x.st.Quorum]
 	if len(secret) == 0 {
 		return fmt.Errorf("%w: quorum %s holds no secret now: a token-init step must come first", ErrStepFailed, pq.ID)
 	}
+	if err := r.issueCredentials(x, pq, secret, nil); err != nil {
+		return err
+	}
+	clear(secret)
+	delete(r.secrets, pq.ID)
+	return nil
+}
+
+// restoreCredentialsIssue pins, when a ceremony resumes, the credentials a
+// done credentials-issue step wrote: its manifest, which the resume has
+// checked is unchanged since the step logged it.
+func restoreCredentialsIssue(r *Runner, x *stepRun) error {
+	pq := r.plan.quorums[x.st.Quorum]
+	path := filepath.Join(r.plan.File(x.st.Out), credentialsManifest)
+	data, err := yamlpath.ReadFile(path, quorum.MaxManifestSize, ErrRead)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrResume, err)
+	}
+	m, err := quorum.ParseManifest(data, pq.roster)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrResume, path, err)
+	}
+	for _, c := range m.Credentials {
+		pq.pins[c.Holder] = c.SHA256
+	}
+	return nil
+}
+
+// runReissue: re-issue the credentials of an HSM's activation quorum. A
+// new random PIN is split into new credentials, written, and only then
+// set on the HSM (C_SetPIN from the PIN its hsm-activate used), so that a
+// failure before leaves the old PIN and credentials in force and the new
+// files are removed; after it only the new credentials open the HSM.
+func runReissue(r *Runner, x *stepRun, pq *plannedQuorum) error {
+	h := x.st.HSM
+	tok, old := r.tokens[h], r.activePINs[h]
+	if tok == nil || len(old) == 0 {
+		return fmt.Errorf("%w: HSM %s is not activated by quorum %s in this session: an hsm-activate step must come first", ErrStepFailed, h, pq.ID)
+	}
+	defer func() {
+		clear(old)
+		delete(r.activePINs, h)
+	}()
+	pin, err := randomPIN()
+	if err != nil {
+		return err
+	}
+	defer clear(pin)
+	err = r.issueCredentials(x, pq, pin, func() error {
+		if err := tok.ChangePIN(old, pin); err != nil {
+			return fmt.Errorf("%w: HSM %s: %w", ErrEnvironment, h, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	x.details["hsm"] = h
+	x.details["reissue"] = "the HSM user login changed (C_SetPIN): the earlier credentials of quorum " + pq.ID + " are revoked"
+	r.printf("  HSM %s: user PIN changed (C_SetPIN). The old credentials of quorum %s open nothing any more.\n", h, pq.ID)
+	return nil
+}
+
+// issueCredentials splits secret among the quorum's holders into
+// credential files in the step's out directory, with a passphrase each
+// holder types, and records them. commit, when not nil, runs once the
+// files are written and before they are recorded; if it fails, the files
+// are removed again.
+func (r *Runner) issueCredentials(x *stepRun, pq *plannedQuorum, secret []byte, commit func() error) error {
 	if err := r.logQuorumFiles(x, pq); err != nil {
 		return err
 	}
@@ -356,16 +469,29 @@ func runCredentialsIssue(r *Runner, x *stepRun) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStepFailed, err)
 	}
+	var written []string
+	removeWritten := func(cause error) error {
+		for _, p := range written {
+			if rerr := os.Remove(p); rerr != nil {
+				return fmt.Errorf("%w; and removing the credential %s failed: %w", cause, p, rerr)
+			}
+		}
+		return cause
+	}
 	for i, c := range creds {
 		if err := atomicfile.Write(paths[i], c.File, 0o600, false); err != nil {
-			return fmt.Errorf("%w: %w", ErrEnvironment, err)
+			return removeWritten(fmt.Errorf("%w: %w", ErrEnvironment, err))
+		}
+		written = append(written, paths[i])
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			return removeWritten(err)
 		}
 	}
 	if err := r.recordIssued(x, pq, creds, paths, filepath.Join(dir, credentialsManifest), false); err != nil {
 		return err
 	}
-	clear(secret)
-	delete(r.secrets, pq.ID)
 	r.printf("  %d credentials issued (%d of %d). The secret is wiped from memory: only a quorum brings it back.\n", len(creds), pq.roster.M, pq.roster.N)
 	return nil
 }

@@ -136,6 +136,8 @@ type order struct {
 	presented map[string]bool
 	used      map[string]string // quorum -> the step that last used its secret
 	activated map[string]bool   // HSMs activated
+	// activatedBy: the quorum whose secret last activated each HSM.
+	activatedBy map[string]string
 	ksrLoaded bool
 	ksrHashed bool
 	mode      string
@@ -144,7 +146,7 @@ type order struct {
 func (v *validator) steps(s *Script, people map[string]*Participant, hsms map[string]bool, quorums map[string]*Quorum) {
 	acts := map[string]bool{}
 	ids := map[string]bool{}
-	o := order{presented: map[string]bool{}, used: map[string]string{}, activated: map[string]bool{}, mode: s.Ceremony.Mode}
+	o := order{presented: map[string]bool{}, used: map[string]string{}, activated: map[string]bool{}, activatedBy: map[string]string{}, mode: s.Ceremony.Mode}
 	for i := range s.Acts {
 		a := &s.Acts[i]
 		apath := fmt.Sprintf("acts[%d]", i)
@@ -212,6 +214,18 @@ func (v *validator) step(st *Step, path string, people map[string]*Participant, 
 		}
 		o.presented[st.Quorum] = true
 	case TypeCredentialsIssue:
+		if st.HSM != "" {
+			// A re-issue: the HSM logged in with this quorum's current
+			// credentials gets a new PIN, split into new credentials.
+			// Steps on the HSM after it need an hsm-activate with the
+			// new ones, which proves them and keeps a resume honest.
+			if !o.activated[st.HSM] || o.activatedBy[st.HSM] != st.Quorum {
+				v.fail(path+".hsm", "a re-issue changes the PIN of an HSM activated by quorum %q: no earlier hsm-activate step activates HSM %q with it", st.Quorum, st.HSM)
+			}
+			o.activated[st.HSM] = false
+			o.used[st.Quorum] = path
+			break
+		}
 		if !o.presented[st.Quorum] {
 			v.fail(path+".quorum", "no earlier token-init or quorum step holds the secret of quorum %q%s", st.Quorum, o.usedUp(st.Quorum))
 		}
@@ -227,6 +241,7 @@ func (v *validator) step(st *Step, path string, people map[string]*Participant, 
 		o.presented[st.Quorum] = false
 		o.used[st.Quorum] = path
 		o.activated[st.HSM] = true
+		o.activatedBy[st.HSM] = st.Quorum
 	case TypeKSRLoad:
 		o.ksrLoaded, o.ksrHashed = true, false
 		if st.At != "" {
@@ -278,7 +293,7 @@ func (v *validator) step(st *Step, path string, people map[string]*Participant, 
 		}
 	}
 	v.drStep(st, path, quorums)
-	if k.touchesHSM && st.Type != TypeHSMActivate && st.Type != TypeTokenInit && st.HSM != "" && !o.activated[st.HSM] {
+	if k.touchesHSM && st.Type != TypeHSMActivate && st.Type != TypeTokenInit && st.Type != TypeCredentialsIssue && st.HSM != "" && !o.activated[st.HSM] {
 		v.fail(path+".hsm", "no earlier hsm-activate step activates HSM %q", st.HSM)
 	}
 	if st.Type == TypeTokenInit {

@@ -189,3 +189,24 @@ func (t *Token) PINFailures(c *FailureCounter) (FailureState, error) {
 	}
 	return c.State(t.info, User)
 }
+
+// ChangePIN changes the logged-in user's PIN from oldPIN to newPIN
+// (C_SetPIN), so that whatever held the old PIN (the credentials of a
+// quorum, re-issued) opens nothing any more. The token stays logged in.
+// A wrong old PIN wraps ErrPINIncorrect; it is not counted, as the user
+// is logged in already. The caller wipes both PINs.
+func (t *Token) ChangePIN(oldPIN, newPIN []byte) error {
+	if err := t.requireLogin("change the user PIN"); err != nil {
+		return err
+	}
+	if len(newPIN) == 0 {
+		return fmt.Errorf("change the user PIN of %s: %w: empty new PIN", t.info, ErrInvalidArgument)
+	}
+	err := t.pool.with(func(sh pkcs11.SessionHandle) error {
+		return p11Error("C_SetPIN", t.ctx.SetPIN(sh, string(oldPIN), string(newPIN)))
+	})
+	if err != nil {
+		return fmt.Errorf("change the user PIN of %s: %w", t.info, err)
+	}
+	return nil
+}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -377,5 +378,70 @@ func TestAttackHostileCredentials(t *testing.T) {
 	}
 	if strings.Contains(errOut, "passphrase") {
 		t.Errorf("a passphrase was asked for a file that is not pinned:\n%s", errOut)
+	}
+}
+
+// TestAttackReissueRevokes: before the fix, re-issuing the crypto
+// officers' credentials split the same HSM PIN again, so a quorum of the
+// old credentials (one of them lost or kept by a departed officer) still
+// logged the HSM in. Now the re-issue ceremony changes the PIN (C_SetPIN
+// in the activated session) before it records the new credentials: the
+// new ones activate the HSM in the same ceremony, and a signing ceremony
+// run with the old ones afterwards rebuilds the old PIN, which the HSM
+// refuses (exit 3), and signs nothing.
+func TestAttackReissueRevokes(t *testing.T) {
+	e := stageCeremony(t)
+	const witnesses = "{tcr1: witnesses/tcr1, tcr2: witnesses/tcr2, ew1: witnesses/ew1}"
+	var passFiles, newCreds strings.Builder
+	for i := 1; i <= 7; i++ {
+		pass := "new-pass-" + randomHex(t, 8)
+		writeFileAt(t, e.path("secrets", fmt.Sprintf("new-co%d.pass", i)), pass+"\n", 0o600)
+		e.secrets = append(e.secrets, pass)
+		if i > 1 {
+			passFiles.WriteString(", ")
+		}
+		fmt.Fprintf(&passFiles, "co%d: secrets/new-co%d.pass", i, i)
+	}
+	for _, i := range []int{3, 5, 6} {
+		fmt.Fprintf(&newCreds, "      - {file: credentials-new/kmf-east-co.co%d.age, passphrase_file: secrets/new-co%d.pass}\n", i, i)
+	}
+	answers := e.path("reissue-answers.yaml")
+	writeFileAt(t, answers, `format: ksk-answers-v1
+confirm_all: true
+steps:
+  act1.attendance: {ssh_keys: `+witnesses+`}
+  act2.present-credentials:
+    credentials:
+      - {file: credentials/kmf-east-co.co1.age, passphrase_file: secrets/co1.pass}
+      - {file: credentials/kmf-east-co.co2.age, passphrase_file: secrets/co2.pass}
+      - {file: credentials/kmf-east-co.co4.age, passphrase_file: secrets/co4.pass}
+  act3.reissue: {passphrase_files: {`+passFiles.String()+`}}
+  act3.present-new-credentials:
+    credentials:
+`+newCreds.String()+`  act4.sign-off: {ssh_keys: `+witnesses+`}
+`, 0o644)
+	script := filepath.Join("..", "..", "scripts", "ceremonies", "credentials-reissue.yaml")
+	log := e.path("reissue.log")
+	code, out, errOut := runKSK(t, "", append([]string{"ceremony", "run", script, "--dir", e.work, "--log", log,
+		"--answers", answers, "--scrypt-work-factor", "10"}, e.params...)...)
+	if code != 0 {
+		t.Fatalf("re-issue ceremony: exit %d\n%s\n%s", code, lastLines(out, 30), errOut)
+	}
+	e.noSecrets(t, out, errOut, readFileT(t, log))
+	if !strings.Contains(out, "user PIN changed") {
+		t.Errorf("the re-issue did not say the PIN changed:\n%s", lastLines(out, 30))
+	}
+	if code, rep := logVerify(t, log, "--attestation-key", e.path("media", "ksk-attestation.pem"), "--script", script); code != 0 || rep["status"] != "VALID" {
+		t.Errorf("re-issue log: exit %d, %v", code, rep["findings"])
+	}
+
+	// A signing ceremony with a quorum of the old credentials: the quorum
+	// still rebuilds the old PIN, and the HSM refuses it.
+	code, out, errOut = runKSK(t, "", e.quarterlyArgs("old", e.path("quarterly-answers.yaml"))...)
+	if code != exitEnvironment || !strings.Contains(errOut, "PIN incorrect") {
+		t.Fatalf("signing with the old credentials: exit %d, want %d with the HSM refusing the PIN\n%s\n%s", code, exitEnvironment, lastLines(out, 10), errOut)
+	}
+	if _, err := os.Stat(e.path("out", "skr-old.xml")); err == nil {
+		t.Error("an SKR was signed with the old credentials")
 	}
 }
