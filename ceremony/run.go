@@ -87,8 +87,8 @@ type Runner struct {
 	// (by HSM id) only when a later re-issue on it must change it.
 	activePINs map[string][]byte
 	modules    map[string]*hsm.Module
-	tokens  map[string]*hsm.Token
-	ksr     *loadedKSR
+	tokens     map[string]*hsm.Token
+	ksr        *loadedKSR
 
 	// From the log when resuming.
 	done      map[string]*attest.Entry

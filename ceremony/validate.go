@@ -138,9 +138,9 @@ type order struct {
 	activated map[string]bool   // HSMs activated
 	// activatedBy: the quorum whose secret last activated each HSM.
 	activatedBy map[string]string
-	ksrLoaded bool
-	ksrHashed bool
-	mode      string
+	ksrLoaded   bool
+	ksrHashed   bool
+	mode        string
 }
 
 func (v *validator) steps(s *Script, people map[string]*Participant, hsms map[string]bool, quorums map[string]*Quorum) {
