@@ -157,7 +157,7 @@ func (a *Answers) readSecretFile(name, what string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %s: %w", ErrAnswers, a.path, what, err)
 	}
-	return []byte(s), nil
+	return s, nil
 }
 
 // Confirm implements Operator.

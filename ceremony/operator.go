@@ -2,6 +2,7 @@ package ceremony
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ksk-dev/ksk/internal/lineread"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/term"
 )
@@ -110,7 +112,7 @@ func (t *Terminal) line(prompt string) (string, error) {
 // done first.
 func (t *Terminal) readLine() (string, error) {
 	if t.Ctx == nil {
-		return t.r.ReadString('\n')
+		return lineread.ReadLine(t.r, 0)
 	}
 	type result struct {
 		s   string
@@ -118,7 +120,7 @@ func (t *Terminal) readLine() (string, error) {
 	}
 	ch := make(chan result, 1)
 	go func() {
-		s, err := t.r.ReadString('\n')
+		s, err := lineread.ReadLine(t.r, 0)
 		ch <- result{s, err}
 	}()
 	select {
@@ -231,7 +233,7 @@ func (t *Terminal) NewPassphrase(x StepInfo, holder string) ([]byte, error) {
 			clear(a)
 			return nil, err
 		}
-		same := string(a) == string(b)
+		same := bytes.Equal(a, b)
 		clear(b)
 		if same && len(a) >= 8 {
 			return a, nil

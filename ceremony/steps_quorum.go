@@ -15,6 +15,7 @@ import (
 	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/hsm"
 	"github.com/ksk-dev/ksk/internal/atomicfile"
+	"github.com/ksk-dev/ksk/internal/secmem"
 	"github.com/ksk-dev/ksk/internal/yamlpath"
 	"github.com/ksk-dev/ksk/quorum"
 )
@@ -44,6 +45,7 @@ func runQuorum(r *Runner, x *stepRun) error {
 	if old := r.secrets[pq.ID]; old != nil {
 		clear(old)
 	}
+	secmem.Lock(secret)
 	r.secrets[pq.ID] = secret
 	r.printf("  Quorum met: %d valid credentials of %d required. The secret is held in memory only.\n", res.Valid, res.M)
 	return nil
@@ -322,6 +324,7 @@ func randomPIN() ([]byte, error) {
 		return nil, fmt.Errorf("%w: %w", ErrEnvironment, err)
 	}
 	pin := make([]byte, hex.EncodedLen(len(raw)))
+	secmem.Lock(pin)
 	hex.Encode(pin, raw)
 	return pin, nil
 }
@@ -347,7 +350,7 @@ func runTokenInit(r *Runner, x *stepRun) error {
 	if err != nil {
 		return err
 	}
-	info, err := m.InitToken(h.Token, string(so), string(user))
+	info, err := m.InitToken(h.Token, so, user)
 	if err != nil {
 		clear(user)
 		return fmt.Errorf("%w: HSM %s: %w", ErrEnvironment, h.ID, err)

@@ -14,7 +14,7 @@ var initMu sync.Mutex
 
 // InitToken initialises a new token labelled label in the first slot whose
 // token is not yet initialised (SoftHSM always offers one), with the given
-// security officer PIN, then logs in as the security officer and sets the
+// security officer PIN (the caller wipes both PINs), then logs in as the security officer and sets the
 // user PIN (C_InitPIN). It refuses a label that an initialised token of the
 // module already has (ErrLabelExists), and a module with no uninitialised
 // token (ErrTokenNotFound). The PINs appear in no error.
@@ -22,12 +22,12 @@ var initMu sync.Mutex
 // This is how rehearsal and test tokens are made; production HSMs are
 // usually initialised with their vendor's tools under the vendor's own
 // procedures.
-func (m *Module) InitToken(label, soPIN, userPIN string) (TokenInfo, error) {
+func (m *Module) InitToken(label string, soPIN, userPIN []byte) (TokenInfo, error) {
 	what := fmt.Sprintf("initialise token %q in PKCS#11 module %q", label, m.path)
 	if label == "" || len(label) > 32 {
 		return TokenInfo{}, fmt.Errorf("%s: %w", what, invalidf("a token label has 1 to 32 bytes"))
 	}
-	if soPIN == "" || userPIN == "" {
+	if len(soPIN) == 0 || len(userPIN) == 0 {
 		return TokenInfo{}, fmt.Errorf("%s: %w", what, invalidf("empty PIN"))
 	}
 	initMu.Lock()
@@ -56,7 +56,7 @@ func (m *Module) InitToken(label, soPIN, userPIN string) (TokenInfo, error) {
 	if !found {
 		return TokenInfo{}, fmt.Errorf("%s: %w: no slot holds an uninitialised token", what, ErrTokenNotFound)
 	}
-	if err := m.ctx.InitToken(free, soPIN, label); err != nil {
+	if err := m.ctx.InitToken(free, string(soPIN), label); err != nil {
 		return TokenInfo{}, fmt.Errorf("%s: %w", what, p11Error("C_InitToken", err))
 	}
 	sh, err := m.ctx.OpenSession(free, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
@@ -64,11 +64,11 @@ func (m *Module) InitToken(label, soPIN, userPIN string) (TokenInfo, error) {
 		return TokenInfo{}, fmt.Errorf("%s: %w", what, p11Error("C_OpenSession", err))
 	}
 	defer m.ctx.CloseSession(sh)
-	if err := m.ctx.Login(sh, pkcs11.CKU_SO, soPIN); err != nil {
+	if err := m.ctx.Login(sh, pkcs11.CKU_SO, string(soPIN)); err != nil {
 		return TokenInfo{}, fmt.Errorf("%s: %w", what, p11Error("C_Login as security officer", err))
 	}
 	defer m.ctx.Logout(sh)
-	if err := m.ctx.InitPIN(sh, userPIN); err != nil {
+	if err := m.ctx.InitPIN(sh, string(userPIN)); err != nil {
 		return TokenInfo{}, fmt.Errorf("%s: %w", what, p11Error("C_InitPIN", err))
 	}
 	ti, err := m.ctx.GetTokenInfo(free)

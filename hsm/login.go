@@ -74,15 +74,18 @@ func (t *Token) login(u UserType, opts LoginOptions) error {
 	} else if st.Locked() {
 		return fail(t.lockedError(st, u))
 	}
-	var pin string
-	if len(opts.Secret) > 0 {
-		pin = string(opts.Secret)
-	} else if pin, err = opts.source().Read(opts.Prompter, fmt.Sprintf("%s %s", t.info, who)); err != nil {
-		return fail(err)
+	pin := opts.Secret
+	if len(pin) == 0 {
+		if pin, err = opts.source().Read(opts.Prompter, fmt.Sprintf("%s %s", t.info, who)); err != nil {
+			return fail(err)
+		}
+		defer clear(pin)
 	}
 	st, err := counter.attempt(t.info, u, func() error {
 		return t.pool.with(func(sh pkcs11.SessionHandle) error {
-			return p11Error("C_Login", t.ctx.Login(sh, cku, pin))
+			// miekg/pkcs11 takes the PIN as a string: this conversion is
+			// the one copy ksk cannot wipe (docs/threat-model.md).
+			return p11Error("C_Login", t.ctx.Login(sh, cku, string(pin)))
 		})
 	})
 	switch {
@@ -156,19 +159,20 @@ func (t *Token) Unlock(opts UnlockOptions) error {
 	}
 	so := opts.SO
 	so.Counter = counter
-	var newPIN string
+	var newPIN []byte
 	if opts.NewUserPIN != nil {
 		// Read before the SO login so a missing PIN fails early.
 		if newPIN, err = opts.NewUserPIN.Read(so.Prompter, fmt.Sprintf("%s new user", t.info)); err != nil {
 			return fmt.Errorf("unlock %s: %w", t.info, err)
 		}
+		defer clear(newPIN)
 	}
 	if err := t.login(SecurityOfficer, so); err != nil {
 		return err
 	}
 	defer t.pool.with(func(sh pkcs11.SessionHandle) error { return t.ctx.Logout(sh) })
 	if opts.NewUserPIN != nil {
-		err := t.pool.with(func(sh pkcs11.SessionHandle) error { return t.ctx.InitPIN(sh, newPIN) })
+		err := t.pool.with(func(sh pkcs11.SessionHandle) error { return t.ctx.InitPIN(sh, string(newPIN)) })
 		if err != nil {
 			return fmt.Errorf("unlock %s: set user PIN: %w", t.info, p11Error("C_InitPIN", err))
 		}

@@ -129,7 +129,7 @@ func TestLoginPINSourceErrors(t *testing.T) {
 	}
 	tok.Logout()
 	asked := ""
-	p := func(prompt string) (string, error) { asked = prompt; return tk.UserPIN, nil }
+	p := func(prompt string) ([]byte, error) { asked = prompt; return []byte(tk.UserPIN), nil }
 	if err := tok.Login(hsm.LoginOptions{PIN: hsm.PINSource{Kind: hsm.PINFromPrompt}, Prompter: p, Counter: counter}); err != nil {
 		t.Fatal(err)
 	}

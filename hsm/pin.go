@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/ksk-dev/ksk/internal/secmem"
 	"io"
 	"io/fs"
 	"os"
@@ -96,82 +97,142 @@ func (s PINSource) String() string {
 }
 
 // Prompter asks the operator for a secret without echoing it. prompt is
-// shown before reading, e.g. `PIN for token "ksk" (serial 1a2b): `.
-type Prompter func(prompt string) (string, error)
+// shown before reading, e.g. `PIN for token "ksk" (serial 1a2b): `. The
+// caller of a Prompter wipes the slice it returns.
+type Prompter func(prompt string) ([]byte, error)
 
-// Read returns the PIN. For env: and file: sources one trailing newline
-// (LF or CRLF) is removed; an empty PIN is an error. A file readable or
-// writable by other users is refused. prompt needs a Prompter; what is
-// asked for is described by what. Errors wrap ErrPINSource, name the
-// source and never contain the PIN.
-func (s PINSource) Read(p Prompter, what string) (string, error) {
-	var pin string
+// Read returns the PIN in a new slice that the caller wipes (clear) once
+// used. For env: and file: sources one trailing newline (LF or CRLF) is
+// removed; an empty PIN is an error. A file readable or writable by other
+// users, or owned by another user, is refused, and so is a FIFO or other
+// non-regular file unless it is the caller's own with mode 0600 (as a
+// shell's <(...) pipe is). prompt needs a Prompter; what is asked for is
+// described by what. Errors wrap ErrPINSource, name the source and never
+// contain the PIN.
+//
+// An env: PIN is a string in the process environment, which ksk cannot
+// wipe; prompt and file: sources never make the PIN a Go string here.
+func (s PINSource) Read(p Prompter, what string) ([]byte, error) {
+	var pin []byte
 	switch s.Kind {
 	case PINFromEnv:
 		v, ok := os.LookupEnv(s.Name)
 		if !ok {
-			return "", fmt.Errorf("%w: PIN source env:%s: environment variable %s is not set", ErrPINSource, s.Name, s.Name)
+			return nil, fmt.Errorf("%w: PIN source env:%s: environment variable %s is not set", ErrPINSource, s.Name, s.Name)
 		}
-		pin = v
+		pin = []byte(v)
 	case PINFromFile:
 		b, err := readPINFile(s.Name)
 		if err != nil {
-			return "", fmt.Errorf("%w: PIN source file:%s: %w", ErrPINSource, s.Name, err)
+			return nil, fmt.Errorf("%w: PIN source file:%s: %w", ErrPINSource, s.Name, err)
 		}
-		pin = string(b)
+		pin = b
 	case PINFromPrompt:
 		if p == nil {
-			return "", fmt.Errorf("%w: PIN source prompt: no terminal to prompt on", ErrPINSource)
+			return nil, fmt.Errorf("%w: PIN source prompt: no terminal to prompt on", ErrPINSource)
 		}
 		v, err := p(fmt.Sprintf("PIN for %s: ", what))
 		if err != nil {
-			return "", fmt.Errorf("%w: PIN source prompt: %w", ErrPINSource, err)
+			clear(v)
+			return nil, fmt.Errorf("%w: PIN source prompt: %w", ErrPINSource, err)
 		}
 		pin = v
 	default:
-		return "", fmt.Errorf("%w: no PIN source", ErrPINSource)
+		return nil, fmt.Errorf("%w: no PIN source", ErrPINSource)
 	}
-	pin = strings.TrimSuffix(pin, "\n")
-	pin = strings.TrimSuffix(pin, "\r")
-	if pin == "" {
-		return "", fmt.Errorf("%w: PIN source %s gave an empty PIN", ErrPINSource, s)
+	n := len(pin)
+	if n > 0 && pin[n-1] == '\n' {
+		n--
 	}
+	if n > 0 && pin[n-1] == '\r' {
+		n--
+	}
+	clear(pin[n:])
+	pin = pin[:n]
+	if len(pin) == 0 {
+		return nil, fmt.Errorf("%w: PIN source %s gave an empty PIN", ErrPINSource, s)
+	}
+	secmem.Lock(pin)
 	return pin, nil
 }
 
+func pinFileError(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("file not found")
+	case errors.Is(err, fs.ErrPermission):
+		return errors.New("permission denied")
+	}
+	return err
+}
+
+// checkSecretFile refuses a secret file that is not the caller's alone: a
+// regular file with group or other permissions or of another owner; a
+// FIFO or other non-regular file (a device, a socket) unless owned by the
+// caller with mode 0600 exactly.
+func checkSecretFile(st fs.FileInfo) error {
+	uid, owned := fileOwner(st)
+	mine := !owned || uid == os.Getuid()
+	switch {
+	case st.Mode().IsRegular():
+		if st.Mode().Perm()&0o077 != 0 {
+			return fmt.Errorf("file mode %04o lets other users read or change it; chmod 600 it", st.Mode().Perm())
+		}
+		if !mine {
+			return fmt.Errorf("owned by uid %d, not by this user (uid %d)", uid, os.Getuid())
+		}
+	case !mine || st.Mode().Perm() != 0o600:
+		return fmt.Errorf("not a regular file (%s, mode %04o, uid %d): a pipe or device is read only when it is this user's with mode 0600", st.Mode().Type(), st.Mode().Perm(), uid)
+	}
+	return nil
+}
+
 func readPINFile(path string) ([]byte, error) {
+	// Checked before opening, so that a FIFO that is refused is never
+	// opened (opening one blocks until a writer comes), and again on the
+	// open file, so that what was checked is what is read.
+	before, err := os.Stat(path)
+	if err != nil {
+		return nil, pinFileError(err)
+	}
+	if err := checkSecretFile(before); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, errors.New("file not found")
-		}
-		if errors.Is(err, fs.ErrPermission) {
-			return nil, errors.New("permission denied")
-		}
-		return nil, err
+		return nil, pinFileError(err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() && st.Mode()&fs.ModeNamedPipe == 0 {
-		return nil, errors.New("not a regular file or pipe")
+	if !os.SameFile(before, st) {
+		return nil, errors.New("the file changed while it was opened")
 	}
-	if st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("file mode %04o lets other users read or change it; chmod 600 it", st.Mode().Perm())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxPINFileSize+1))
-	if err != nil {
+	if err := checkSecretFile(st); err != nil {
 		return nil, err
 	}
-	if len(b) > MaxPINFileSize {
+	// One buffer, never grown, so that no copy of the PIN is left behind
+	// in memory that is not wiped.
+	b := make([]byte, MaxPINFileSize+1)
+	n, err := io.ReadFull(f, b)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		clear(b)
+		return nil, err
+	}
+	if n > MaxPINFileSize {
+		clear(b)
 		return nil, fmt.Errorf("longer than %d bytes", MaxPINFileSize)
 	}
 	// The PIN is the first line: a trailing newline or a comment line
 	// after it is not part of it.
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		b = b[:i]
+	if i := bytes.IndexByte(b[:n], '\n'); i >= 0 {
+		n = i
 	}
-	return bytes.TrimSuffix(b, []byte("\r")), nil
+	if n > 0 && b[n-1] == '\r' {
+		n--
+	}
+	clear(b[n:])
+	return b[:n:n], nil
 }

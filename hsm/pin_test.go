@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ksk-dev/ksk/hsm"
@@ -51,6 +52,17 @@ func TestPINSourceRead(t *testing.T) {
 		return p
 	}
 	file := func(p string) hsm.PINSource { return hsm.PINSource{Kind: hsm.PINFromFile, Name: p} }
+	// A FIFO no one writes to: reading one that is not refused would block.
+	fifo := func(name string, mode uint32) string {
+		p := filepath.Join(dir, name)
+		if err := syscall.Mkfifo(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, os.FileMode(mode)); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	t.Setenv("KSK_T_PIN", "s3cret\n")
 	t.Setenv("KSK_T_EMPTY", "")
 
@@ -66,7 +78,7 @@ func TestPINSourceRead(t *testing.T) {
 	}
 	for _, c := range ok {
 		got, err := c.src.Read(nil, "test")
-		if err != nil || got != c.want {
+		if err != nil || string(got) != c.want {
 			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
 		}
 	}
@@ -82,6 +94,9 @@ func TestPINSourceRead(t *testing.T) {
 		{"world-readable file", file(write("f", "leaky-pin\n", 0o644))},
 		{"too long", file(write("g", strings.Repeat("x", hsm.MaxPINFileSize+1), 0o600))},
 		{"directory", file(dir)},
+		{"FIFO with mode 0644", file(fifo("fifo-644", 0o644))},
+		{"FIFO with mode 0660", file(fifo("fifo-660", 0o660))},
+		{"device", file("/dev/zero")},
 		{"prompt without terminal", hsm.PINSource{Kind: hsm.PINFromPrompt}},
 		{"zero value", hsm.PINSource{}},
 	}
@@ -94,11 +109,22 @@ func TestPINSourceRead(t *testing.T) {
 		assertNoSecret(t, err.Error(), "leaky-pin", "s3cret")
 	}
 	// A prompter's answer is used, and its failure reported.
-	p := func(string) (string, error) { return "typed\n", nil }
-	if got, err := (hsm.PINSource{Kind: hsm.PINFromPrompt}).Read(p, "t"); err != nil || got != "typed" {
+	p := func(string) ([]byte, error) { return []byte("typed\n"), nil }
+	if got, err := (hsm.PINSource{Kind: hsm.PINFromPrompt}).Read(p, "t"); err != nil || string(got) != "typed" {
 		t.Errorf("prompt: %q, %v", got, err)
 	}
-	fail := func(string) (string, error) { return "", errors.New("no tty") }
+	// The caller's own pipe with mode 0600, as a shell's <(...) is, is read.
+	pipe := fifo("fifo-600", 0o600)
+	go func() {
+		if w, err := os.OpenFile(pipe, os.O_WRONLY, 0); err == nil {
+			w.WriteString("piped\n")
+			w.Close()
+		}
+	}()
+	if got, err := file(pipe).Read(nil, "t"); err != nil || string(got) != "piped" {
+		t.Errorf("own FIFO with mode 0600: %q, %v", got, err)
+	}
+	fail := func(string) ([]byte, error) { return nil, errors.New("no tty") }
 	if _, err := (hsm.PINSource{Kind: hsm.PINFromPrompt}).Read(fail, "t"); !errors.Is(err, hsm.ErrPINSource) {
 		t.Errorf("failing prompter: %v", err)
 	}

@@ -13,15 +13,19 @@ import (
 	"crypto/sha256"
 	"encoding/asn1"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -443,5 +447,95 @@ steps:
 	}
 	if _, err := os.Stat(e.path("out", "skr-old.xml")); err == nil {
 		t.Error("an SKR was signed with the old credentials")
+	}
+}
+
+// TestAttackCoreDump: before the fix, a ksk that crashed after the crypto
+// officers activated the HSM (or was made to, with kill -ABRT by anyone
+// of the same user) dumped core where core dumps were allowed, with the
+// passphrases and the PIN in it; the same user could also attach a
+// debugger. Now ksk sets RLIMIT_CORE to 0 and PR_SET_DUMPABLE to 0 before
+// any command runs. Both halves are shown on the same machine, with core
+// dumps allowed: with the protections switched off (test build only) the
+// core holds a crypto officer's passphrase or the HSM PIN's bytes; with
+// them on, no core file is written at all.
+func TestAttackCoreDump(t *testing.T) {
+	pattern, err := os.ReadFile("/proc/sys/kernel/core_pattern")
+	if err != nil {
+		t.Fatalf("this test needs Linux's /proc/sys/kernel/core_pattern: %v", err)
+	}
+	if p := strings.TrimSpace(string(pattern)); strings.HasPrefix(p, "|") || strings.Contains(p, "/") {
+		t.Fatalf("core_pattern is %q: this test needs core files written in the working directory (core_pattern core); set it with: echo core > /proc/sys/kernel/core_pattern", p)
+	}
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{Cur: old.Max, Max: old.Max}); err != nil {
+		t.Fatalf("cannot allow core dumps for the child: %v", err)
+	}
+	t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_CORE, &old) })
+	if old.Max < 64<<20 {
+		t.Fatalf("the hard core size limit is %d bytes: too small for a core of ksk", old.Max)
+	}
+
+	e := stageCeremony(t)
+	bin := buildFaultKSK(t)
+	answers := e.path("quarterly-answers.yaml")
+	for _, tc := range []struct {
+		name        string
+		unprotected bool
+	}{{"protections off (test build switch)", true}, {"protections on", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tag := "core" + strconv.FormatBool(tc.unprotected)
+			args := e.quarterlyArgs(tag, answers)
+			script, err := filepath.Abs(quarterlyScript)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args[2] = script // the child runs in dir, where a core lands
+			cmd := exec.Command(bin, args...)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "KSK_CEREMONY_FAULT=act3.activate:done", "KSK_CEREMONY_FAULT_SIGNAL=abort", "GOTRACEBACK=crash")
+			if tc.unprotected {
+				cmd.Env = append(cmd.Env, "KSK_TEST_UNPROTECTED=1")
+			}
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err = cmd.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || !strings.Contains(ee.Error(), "aborted") {
+				t.Fatalf("want ksk aborted after act3.activate, got %v\n%s", err, lastLines(out.String(), 10))
+			}
+			if !strings.Contains(out.String(), "HSM kmf-hsm activated") {
+				t.Fatalf("ksk aborted before the HSM was activated:\n%s", lastLines(out.String(), 10))
+			}
+			cores, _ := filepath.Glob(filepath.Join(dir, "core*"))
+			if !tc.unprotected {
+				if len(cores) != 0 || strings.Contains(ee.Error(), "core dumped") {
+					t.Fatalf("a core was dumped with the protections on: %v (%v)", cores, ee)
+				}
+				return
+			}
+			if len(cores) != 1 {
+				t.Fatalf("with the protections off and core dumps allowed, want one core file, got %v (%v)", cores, ee)
+			}
+			core, err := os.ReadFile(cores[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.Remove(cores[0])
+			found := ""
+			for _, s := range e.secrets {
+				if bytes.Contains(core, []byte(s)) {
+					found = s
+				}
+			}
+			t.Logf("core of %d MB; a secret found in it: %v", len(core)>>20, found != "")
+			if found == "" {
+				t.Fatal("the core of an unprotected ksk holds none of the passphrases: the test would not show what the protections prevent")
+			}
+		})
 	}
 }

@@ -133,20 +133,19 @@ Roster file:
 				}
 			}
 
-			// Secrets are held as strings by the PIN source reader and by
-			// age; see docs/quorum.md on what wiping can and cannot do.
+			// age takes a passphrase as a string: see docs/quorum.md on
+			// what wiping can and cannot do.
 			secret, err := secretSrc.Read(a.prompter(), "the secret to split")
 			if err != nil {
 				return err
 			}
+			defer clear(secret)
 			passphrases, err := a.readHolderPassphrases(rf, passSrc, "")
 			defer wipePassphrases(passphrases)
 			if err != nil {
 				return err
 			}
-			secretBytes := []byte(secret)
-			defer clear(secretBytes)
-			creds, err := quorum.Issue(secretBytes, roster, passphrases, &quorum.IssueOptions{WorkFactor: workFactor})
+			creds, err := quorum.Issue(secret, roster, passphrases, &quorum.IssueOptions{WorkFactor: workFactor})
 			if err != nil {
 				return err
 			}
@@ -285,7 +284,7 @@ func (a *app) readHolderPassphrases(rf *quorum.RosterFile, srcs []hsm.PINSource,
 		if err != nil {
 			return passphrases, fmt.Errorf("holder %s: %w", h.Name, err)
 		}
-		passphrases[h.Name] = []byte(p)
+		passphrases[h.Name] = p
 	}
 	return passphrases, nil
 }
@@ -320,9 +319,8 @@ func (a *app) openCredentials(files []string, srcs map[string]hsm.PINSource, opt
 		if err != nil {
 			return opened, fmt.Errorf("credential %s: %w", f, err)
 		}
-		pass := []byte(p)
-		opened = append(opened, quorum.OpenWithOptions(f, data, pass, opts))
-		clear(pass)
+		opened = append(opened, quorum.OpenWithOptions(f, data, p, opts))
+		clear(p)
 	}
 	return opened, nil
 }

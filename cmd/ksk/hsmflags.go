@@ -185,16 +185,16 @@ func (f *hsmFlags) open(a *app, login bool) (*session, error) {
 // it is a terminal, else from /dev/tty. With a non-file stdin (tests) there
 // is no terminal.
 func (a *app) prompter() hsm.Prompter {
-	return func(prompt string) (string, error) {
+	return func(prompt string) ([]byte, error) {
 		in, ok := a.in.(*os.File)
 		if !ok {
-			return "", errors.New("no terminal to prompt on")
+			return nil, errors.New("no terminal to prompt on")
 		}
 		fd := int(in.Fd())
 		if !term.IsTerminal(fd) {
 			tty, err := os.Open("/dev/tty")
 			if err != nil {
-				return "", errors.New("no terminal to prompt on")
+				return nil, errors.New("no terminal to prompt on")
 			}
 			defer tty.Close()
 			fd = int(tty.Fd())
@@ -203,8 +203,9 @@ func (a *app) prompter() hsm.Prompter {
 		b, err := term.ReadPassword(fd)
 		fmt.Fprintln(a.errOut)
 		if err != nil {
-			return "", fmt.Errorf("read from terminal: %w", err)
+			clear(b)
+			return nil, fmt.Errorf("read from terminal: %w", err)
 		}
-		return string(b), nil
+		return b, nil
 	}
 }

@@ -40,10 +40,12 @@ Production HSMs are usually initialised with the vendor's own tools.`,
 			if err != nil {
 				return err
 			}
+			defer clear(soPIN)
 			userPIN, err := user.Read(a.prompter(), "user PIN for the new token")
 			if err != nil {
 				return err
 			}
+			defer clear(userPIN)
 			mod, err := hf.openModule()
 			if err != nil {
 				return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ksk-dev/ksk/hsm"
 	"github.com/ksk-dev/ksk/internal/atomicfile"
+	"github.com/ksk-dev/ksk/internal/lineread"
 	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 )
@@ -236,7 +237,7 @@ operator to type its label on standard input.`,
 			}
 			if !force {
 				fmt.Fprintf(a.errOut, "Delete %s?\nThis cannot be undone. Type the key label to confirm: ", desc)
-				line, _ := bufio.NewReader(a.in).ReadString('\n')
+				line, _ := lineread.ReadLine(bufio.NewReader(a.in), 0)
 				if strings.TrimRight(line, "\r\n") != label {
 					fmt.Fprintln(a.errOut)
 					return fmt.Errorf("%w: deletion of key %q not confirmed", errRejected, label)

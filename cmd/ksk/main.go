@@ -8,8 +8,18 @@
 // the command-line contract (docs/exit-codes.md).
 package main
 
-import "os"
+import (
+	"fmt"
+	"os"
+
+	"github.com/ksk-dev/ksk/internal/secmem"
+)
 
 func main() {
+	// Before any command can read a PIN, a passphrase or a credential: no
+	// core dump, no same-user ptrace (docs/threat-model.md).
+	if _, err := secmem.Protect(); err != nil {
+		fmt.Fprintf(os.Stderr, "ksk: warning: %v; secrets in memory could reach a core dump\n", err)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ksk-dev/ksk/check"
 	"github.com/ksk-dev/ksk/internal/atomicfile"
+	"github.com/ksk-dev/ksk/internal/lineread"
 	"github.com/ksk-dev/ksk/ksr"
 	"github.com/ksk-dev/ksk/pgpwords"
 	"github.com/ksk-dev/ksk/signer"
@@ -242,7 +243,7 @@ func runSign(cmd *cobra.Command, a *app, f *signFlags) error {
 			return err
 		}
 		fmt.Fprintf(w, "\nSign %d bundles of %s with schema %s? Type Yes to sign: ", len(res.Bundles), res.KSR, res.Schema)
-		line, _ := bufio.NewReader(a.in).ReadString('\n')
+		line, _ := lineread.ReadLine(bufio.NewReader(a.in), 0)
 		if strings.TrimRight(line, "\r\n") != "Yes" {
 			fmt.Fprintln(w)
 			return fmt.Errorf("%w: not confirmed (the answer was not Yes); nothing signed or written", errRejected)

@@ -238,7 +238,7 @@ func initToken(module, label, soPIN, userPIN string) (string, error) {
 		return "", err
 	}
 	defer m.Close()
-	ti, err := m.InitToken(label, soPIN, userPIN)
+	ti, err := m.InitToken(label, []byte(soPIN), []byte(userPIN))
 	if err != nil {
 		return "", err
 	}
