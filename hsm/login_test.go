@@ -23,7 +23,7 @@ func writePIN(t *testing.T, pin string) hsm.PINSource {
 func TestLoginCounter(t *testing.T) {
 	tk := softhsmtest.NewToken(t)
 	tok := tk.OpenNoLogin(t)
-	counter := &hsm.FailureCounter{Dir: t.TempDir(), Limit: 3}
+	counter := &hsm.FailureCounter{Dir: privateDir(t), Limit: 3}
 	wrong := "wrong-" + tk.UserPIN
 	bad := hsm.LoginOptions{PIN: writePIN(t, wrong), Counter: counter}
 
@@ -90,7 +90,7 @@ func TestLoginCounter(t *testing.T) {
 func TestUnlockSetsNewPIN(t *testing.T) {
 	tk := softhsmtest.NewToken(t)
 	tok := tk.OpenNoLogin(t)
-	counter := &hsm.FailureCounter{Dir: t.TempDir()}
+	counter := &hsm.FailureCounter{Dir: privateDir(t)}
 	newPIN := writePIN(t, "new-"+tk.UserPIN)
 	err := tok.Unlock(hsm.UnlockOptions{SO: hsm.LoginOptions{PIN: tk.SOPINSource(), Counter: counter}, NewUserPIN: &newPIN})
 	if err != nil {
@@ -107,7 +107,7 @@ func TestUnlockSetsNewPIN(t *testing.T) {
 func TestLoginPINSourceErrors(t *testing.T) {
 	tk := softhsmtest.NewToken(t)
 	tok := tk.OpenNoLogin(t)
-	counter := &hsm.FailureCounter{Dir: t.TempDir()}
+	counter := &hsm.FailureCounter{Dir: privateDir(t)}
 	for name, src := range map[string]hsm.PINSource{
 		"unset env":    {Kind: hsm.PINFromEnv, Name: "KSK_TEST_PIN_NEVER_SET"},
 		"missing file": {Kind: hsm.PINFromFile, Name: filepath.Join(t.TempDir(), "none")},
@@ -141,7 +141,7 @@ func TestLoginPINSourceErrors(t *testing.T) {
 func TestDamagedCounterIsLocked(t *testing.T) {
 	tk := softhsmtest.NewToken(t)
 	tok := tk.OpenNoLogin(t)
-	counter := &hsm.FailureCounter{Dir: t.TempDir()}
+	counter := &hsm.FailureCounter{Dir: privateDir(t)}
 	path := counter.Path(tok.Info(), hsm.User)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
@@ -151,5 +151,68 @@ func TestDamagedCounterIsLocked(t *testing.T) {
 	}
 	if err := tok.Login(hsm.LoginOptions{PIN: tk.PINSource(), Counter: counter}); !errors.Is(err, hsm.ErrPINLocked) {
 		t.Fatalf("damaged counter: %v, want ErrPINLocked", err)
+	}
+}
+
+// privateDir is a temporary directory with mode 0700, as the counter
+// requires of its state directory.
+func privateDir(t *testing.T) string {
+	t.Helper()
+	d := t.TempDir()
+	if err := os.Chmod(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestCounterCannotBeLoosened: a state directory given for one call
+// counts besides the user's own, so a fresh one does not start the count
+// afresh; the limit may only be lowered; a state directory others can
+// write to, or a symbolic link, is refused.
+func TestCounterCannotBeLoosened(t *testing.T) {
+	tk := softhsmtest.NewToken(t)
+	tok := tk.OpenNoLogin(t)
+	base := privateDir(t)
+	wrong := hsm.PINSource{Kind: hsm.PINFromEnv, Name: "KSK_T_WRONG"}
+	t.Setenv("KSK_T_WRONG", "0000")
+	counter := &hsm.FailureCounter{Dir: base, Limit: 3}
+	for i := 0; i < 3; i++ {
+		if err := tok.Login(hsm.LoginOptions{PIN: wrong, Counter: counter}); !errors.Is(err, hsm.ErrPINIncorrect) {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	fresh := &hsm.FailureCounter{Dir: base, Also: []string{privateDir(t)}, Limit: 3}
+	if err := tok.Login(hsm.LoginOptions{PIN: tk.PINSource(), Counter: fresh}); !errors.Is(err, hsm.ErrPINLocked) {
+		t.Errorf("a fresh extra state directory reopened the count: %v", err)
+	}
+
+	for _, tt := range []struct {
+		v       string
+		want    int
+		invalid bool
+	}{{"", 3, false}, {"2", 2, false}, {"3", 3, false}, {"4", 0, true}, {"0", 0, true}, {"x", 0, true}} {
+		got, err := hsm.StricterLimit(3, tt.v, "KSK_PIN_FAILURE_LIMIT")
+		if got != tt.want || errors.Is(err, hsm.ErrInvalidArgument) != tt.invalid {
+			t.Errorf("StricterLimit(3, %q) = %d, %v", tt.v, got, err)
+		}
+	}
+	t.Setenv(hsm.EnvPINFailureLimit, "10")
+	if _, err := hsm.DefaultFailureCounter(); !errors.Is(err, hsm.ErrInvalidArgument) || !strings.Contains(err.Error(), "stricter") {
+		t.Errorf("KSK_PIN_FAILURE_LIMIT=10: %v", err)
+	}
+
+	open := t.TempDir()
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(privateDir(t), "link")
+	if err := os.Symlink(privateDir(t), link); err != nil {
+		t.Fatal(err)
+	}
+	for name, dir := range map[string]string{"mode 0777": open, "symbolic link": link} {
+		c := &hsm.FailureCounter{Dir: dir}
+		if err := tok.Login(hsm.LoginOptions{PIN: tk.PINSource(), Counter: c}); !errors.Is(err, hsm.ErrState) {
+			t.Errorf("state directory with %s: %v, want ErrState", name, err)
+		}
 	}
 }

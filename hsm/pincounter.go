@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -22,9 +23,10 @@ const DefaultPINFailureLimit = 3
 
 // Environment variables read by DefaultFailureCounter.
 const (
-	// EnvStateDir overrides the state directory.
+	// EnvStateDir names a directory that counts failed logins too, besides
+	// DefaultStateDir: it can make the counter stricter, never reset it.
 	EnvStateDir = "KSK_STATE_DIR"
-	// EnvPINFailureLimit overrides DefaultPINFailureLimit.
+	// EnvPINFailureLimit lowers DefaultPINFailureLimit; it cannot raise it.
 	EnvPINFailureLimit = "KSK_PIN_FAILURE_LIMIT"
 )
 
@@ -59,45 +61,73 @@ func (u UserType) String() string {
 // operator mistakes and scripted guessing through ksk; whoever can write
 // Dir can reset it, so it does not replace an HSM's own lockout.
 type FailureCounter struct {
-	// Dir holds the counter files; it is created with mode 0700.
+	// Dir holds the counter files; it is created with mode 0700 and must
+	// be the user's own with no group or other permissions.
 	Dir string
+	// Also are more directories that count the same failures: a login is
+	// refused when any of them reached the limit, and every attempt is
+	// recorded in all of them. A directory given for one call (--state-dir,
+	// $KSK_STATE_DIR) is added here, so that it can only make the counter
+	// stricter, never start it afresh.
+	Also []string
 	// Limit is the number of failures in a row after which logins are
 	// refused; 0 or less means DefaultPINFailureLimit.
 	Limit int
 }
 
-// DefaultStateDir returns $KSK_STATE_DIR, else $XDG_STATE_HOME/ksk, else
-// ~/.local/state/ksk.
+// DefaultStateDir returns the user's own state directory for ksk:
+// $XDG_STATE_HOME/ksk, else ~/.local/state/ksk. $KSK_STATE_DIR does not
+// replace it: DefaultFailureCounter counts in both.
 func DefaultStateDir() (string, error) {
-	if d := os.Getenv(EnvStateDir); d != "" {
-		return d, nil
-	}
 	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, "ksk"), nil
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", fmt.Errorf("%w: no directory for the failed-login counter (set %s): %w", ErrState, EnvStateDir, err)
+		return "", fmt.Errorf("%w: no directory for the failed-login counter (set XDG_STATE_HOME or HOME): %w", ErrState, err)
 	}
 	return filepath.Join(home, ".local", "state", "ksk"), nil
 }
 
-// DefaultFailureCounter returns a counter in DefaultStateDir with the limit
-// from $KSK_PIN_FAILURE_LIMIT, else DefaultPINFailureLimit.
+// DefaultFailureCounter returns a counter in DefaultStateDir, also
+// counting in $KSK_STATE_DIR when it is set, with the limit from
+// $KSK_PIN_FAILURE_LIMIT, which may only lower DefaultPINFailureLimit.
 func DefaultFailureCounter() (*FailureCounter, error) {
+	c := &FailureCounter{}
 	dir, err := DefaultStateDir()
-	if err != nil {
+	extra := os.Getenv(EnvStateDir)
+	switch {
+	case err == nil:
+		c.Dir = dir
+		if extra != "" {
+			c.Also = []string{extra}
+		}
+	case extra != "":
+		c.Dir = extra
+	default:
 		return nil, err
 	}
-	limit := DefaultPINFailureLimit
-	if v := os.Getenv(EnvPINFailureLimit); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, invalidf("%s must be a positive integer", EnvPINFailureLimit)
-		}
-		limit = n
+	if c.Limit, err = StricterLimit(DefaultPINFailureLimit, os.Getenv(EnvPINFailureLimit), EnvPINFailureLimit); err != nil {
+		return nil, err
 	}
-	return &FailureCounter{Dir: dir, Limit: limit}, nil
+	return c, nil
+}
+
+// StricterLimit returns the failure limit v asks for, which may only be
+// lower than limit: "" keeps limit, a higher or non-positive value is an
+// error wrapping ErrInvalidArgument, named by what.
+func StricterLimit(limit int, v, what string) (int, error) {
+	if v == "" {
+		return limit, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, invalidf("%s must be a positive integer", what)
+	}
+	if n > limit {
+		return 0, invalidf("%s is %d: it may only make the failed-login limit stricter, at most %d", what, n, limit)
+	}
+	return n, nil
 }
 
 func (c *FailureCounter) limit() int {
@@ -105,6 +135,30 @@ func (c *FailureCounter) limit() int {
 		return DefaultPINFailureLimit
 	}
 	return c.Limit
+}
+
+// dirs returns the directories that count, the first being Dir (or
+// DefaultStateDir), without repeats.
+func (c *FailureCounter) dirs() []string {
+	dir := c.Dir
+	if dir == "" {
+		var err error
+		if dir, err = DefaultStateDir(); err != nil {
+			dir = ".ksk-state"
+		}
+	}
+	out := []string{filepath.Clean(dir)}
+	for _, d := range c.Also {
+		if d = filepath.Clean(d); d != "" && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func counterPath(dir string, tok TokenInfo, u UserType) string {
+	sum := sha256.Sum256([]byte(tok.Serial + "\x00" + tok.Label))
+	return filepath.Join(dir, "pin-failures", fmt.Sprintf("%s-%s.json", hex.EncodeToString(sum[:8]), u))
 }
 
 // FailureState is what a counter file holds.
@@ -121,20 +175,12 @@ type FailureState struct {
 // Locked reports whether the recorded failures reached the limit.
 func (s FailureState) Locked() bool { return s.Failures >= s.Limit }
 
-// Path returns the counter file of a token and user type. Its name hashes
-// the token's label and serial, so labels need no escaping. An empty Dir
-// means DefaultStateDir(), or the working directory's .ksk-state if even
-// that is unknown.
+// Path returns the counter file of a token and user type in the first
+// directory that counts. Its name hashes the token's label and serial, so
+// labels need no escaping. An empty Dir means DefaultStateDir(), or the
+// working directory's .ksk-state if even that is unknown.
 func (c *FailureCounter) Path(tok TokenInfo, u UserType) string {
-	dir := c.Dir
-	if dir == "" {
-		var err error
-		if dir, err = DefaultStateDir(); err != nil {
-			dir = ".ksk-state"
-		}
-	}
-	sum := sha256.Sum256([]byte(tok.Serial + "\x00" + tok.Label))
-	return filepath.Join(dir, "pin-failures", fmt.Sprintf("%s-%s.json", hex.EncodeToString(sum[:8]), u))
+	return counterPath(c.dirs()[0], tok, u)
 }
 
 // State returns the recorded failures of a token and user type.
@@ -148,22 +194,26 @@ func (c *FailureCounter) Reset(tok TokenInfo, u UserType) error {
 }
 
 func (c *FailureCounter) read(tok TokenInfo, u UserType) (FailureState, error) {
-	path := c.Path(tok, u)
-	st := FailureState{TokenLabel: tok.Label, TokenSerial: tok.Serial, User: u.String(), Limit: c.limit(), Path: path}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return st, nil
+	st := FailureState{TokenLabel: tok.Label, TokenSerial: tok.Serial, User: u.String(), Limit: c.limit(), Path: c.Path(tok, u)}
+	for _, dir := range c.dirs() {
+		path := counterPath(dir, tok, u)
+		b, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return st, fmt.Errorf("%w: failed-login counter: %w", ErrState, err)
+		}
+		var onDisk FailureState
+		if err := json.Unmarshal(b, &onDisk); err != nil {
+			// A damaged counter must not reopen the door: treat it as locked.
+			st.Failures, st.Path = st.Limit, path
+			continue
+		}
+		if onDisk.Failures > st.Failures {
+			st.Failures, st.Updated, st.Path = onDisk.Failures, onDisk.Updated, path
+		}
 	}
-	if err != nil {
-		return st, fmt.Errorf("%w: failed-login counter: %w", ErrState, err)
-	}
-	var onDisk FailureState
-	if err := json.Unmarshal(b, &onDisk); err != nil {
-		// A damaged counter must not reopen the door: treat it as locked.
-		st.Failures = st.Limit
-		return st, nil
-	}
-	st.Failures, st.Updated = onDisk.Failures, onDisk.Updated
 	return st, nil
 }
 
@@ -184,34 +234,87 @@ func (c *FailureCounter) update(tok TokenInfo, u UserType, change func(*FailureS
 
 func (c *FailureCounter) write(st FailureState) error {
 	st.Updated = time.Now().UTC().Truncate(time.Second)
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(st.Path, append(b, '\n'), 0o600, true); err != nil {
-		return fmt.Errorf("%w: failed-login counter: %w", ErrState, err)
+	for _, dir := range c.dirs() {
+		st.Path = counterPath(dir, TokenInfo{Label: st.TokenLabel, Serial: st.TokenSerial}, userType(st.User))
+		b, err := json.MarshalIndent(st, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(st.Path, append(b, '\n'), 0o600, true); err != nil {
+			return fmt.Errorf("%w: failed-login counter: %w", ErrState, err)
+		}
 	}
 	return nil
 }
 
-// lock takes an exclusive flock on the counter's lock file.
+func userType(s string) UserType {
+	if s == SecurityOfficer.String() {
+		return SecurityOfficer
+	}
+	return User
+}
+
+// lock takes an exclusive flock on the counter's lock file in every
+// directory that counts, in the order of their paths, so that two
+// processes counting in the same directories cannot deadlock. Each
+// directory is made with mode 0700 and must be the user's own, with no
+// group or other permissions, and not a symbolic link.
 func (c *FailureCounter) lock(tok TokenInfo, u UserType) (func(), error) {
-	path := c.Path(tok, u)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("%w: failed-login counter: %w", ErrState, err)
+	dirs := slices.Sorted(slices.Values(c.dirs()))
+	var held []*os.File
+	release := func() {
+		for _, f := range slices.Backward(held) {
+			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			f.Close()
+		}
 	}
-	f, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	for _, dir := range dirs {
+		path := counterPath(dir, tok, u)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			release()
+			return nil, fmt.Errorf("%w: failed-login counter: %w", ErrState, err)
+		}
+		for _, d := range []string{dir, filepath.Dir(path)} {
+			if err := checkStateDir(d); err != nil {
+				release()
+				return nil, fmt.Errorf("%w: failed-login counter: %w", ErrState, err)
+			}
+		}
+		f, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("%w: failed-login counter: %w", ErrState, err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			release()
+			return nil, fmt.Errorf("%w: failed-login counter: lock %s: %w", ErrState, f.Name(), err)
+		}
+		held = append(held, f)
+	}
+	return release, nil
+}
+
+// checkStateDir refuses a counter directory that another user could
+// change (and so reset the count in): a symbolic link, one owned by
+// another user, or one with group or other permissions.
+func checkStateDir(dir string) error {
+	st, err := os.Lstat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%w: failed-login counter: %w", ErrState, err)
+		return err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%w: failed-login counter: lock %s: %w", ErrState, f.Name(), err)
+	switch {
+	case st.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("state directory %s is a symbolic link; give the directory itself", dir)
+	case !st.IsDir():
+		return fmt.Errorf("state directory %s is not a directory", dir)
+	case st.Mode().Perm()&0o077 != 0:
+		return fmt.Errorf("state directory %s has mode %04o: other users could reset the count; chmod 700 it", dir, st.Mode().Perm())
 	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
+	if uid, ok := fileOwner(st); ok && uid != os.Getuid() {
+		return fmt.Errorf("state directory %s is owned by uid %d, not by this user (uid %d)", dir, uid, os.Getuid())
+	}
+	return nil
 }
 
 // attempt runs login with the counter held: it refuses when the limit is

@@ -194,6 +194,17 @@ func TestPINLockoutAndUnlock(t *testing.T) {
 	// Locked: even the right PIN is not tried.
 	code, _, errOut := kskRun(t, tk, "", "keys", "list")
 	wantFailure(t, code, errOut, exitEnvironment, "PIN locked", "ksk hsm unlock")
+	// Nothing of one call loosens the counter (issue 17): a fresh state
+	// directory still sees the lock, a higher limit is refused.
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	code, _, errOut = kskRun(t, tk, "", "keys", "list", "--state-dir", fresh)
+	wantFailure(t, code, errOut, exitEnvironment, "PIN locked")
+	code, _, errOut = kskRun(t, tk, "", "keys", "list", "--pin-failure-limit", "10")
+	wantFailure(t, code, errOut, exitUsage, "stricter")
+	t.Setenv("KSK_PIN_FAILURE_LIMIT", "10")
+	code, _, errOut = kskRun(t, tk, "", "keys", "list")
+	wantFailure(t, code, errOut, exitUsage, "stricter")
+	t.Setenv("KSK_PIN_FAILURE_LIMIT", "")
 	if out := mustRun(t, tk, "hsm", "info"); !strings.Contains(out, "LOCKED") {
 		t.Errorf("hsm info does not show the lock:\n%s", out)
 	}

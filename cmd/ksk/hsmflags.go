@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/ksk-dev/ksk/hsm"
 	"github.com/spf13/cobra"
@@ -44,8 +45,8 @@ func (f *hsmFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.token, "token", "", "token label (default $"+envToken+" when --token-serial is not given either)")
 	fs.StringVar(&f.tokenSerial, "token-serial", "", "token serial number (default $"+envTokenSerial+" when --token is not given either)")
 	fs.StringVar(&f.pinSource, "pin-source", "", "user PIN source: env:NAME, file:PATH or prompt (default $"+envPINSource+", else "+hsm.DefaultPINSource+")")
-	fs.StringVar(&f.stateDir, "state-dir", "", "directory of ksk's failed-login counter (default $"+hsm.EnvStateDir+", else $XDG_STATE_HOME/ksk or ~/.local/state/ksk)")
-	fs.IntVar(&f.pinLimit, "pin-failure-limit", 0, fmt.Sprintf("failed logins in a row after which ksk refuses to try (default $%s, else %d)", hsm.EnvPINFailureLimit, hsm.DefaultPINFailureLimit))
+	fs.StringVar(&f.stateDir, "state-dir", "", "a directory that also counts failed logins, besides $XDG_STATE_HOME/ksk or ~/.local/state/ksk (and $"+hsm.EnvStateDir+"): it can only make the counter stricter")
+	fs.IntVar(&f.pinLimit, "pin-failure-limit", 0, fmt.Sprintf("failed logins in a row after which ksk refuses to try; may only lower $%s or the default %d", hsm.EnvPINFailureLimit, hsm.DefaultPINFailureLimit))
 }
 
 func orEnv(v, env string) string {
@@ -97,6 +98,10 @@ func soPINSource(flag string) (hsm.PINSource, error) {
 	return src, nil
 }
 
+// counter is the failed-login counter: --state-dir adds a directory that
+// counts too, and --pin-failure-limit may only lower the limit, so that no
+// flag or variable of one call can start the count afresh or allow more
+// guesses (docs/threat-model.md).
 func (f *hsmFlags) counter() (*hsm.FailureCounter, error) {
 	if f.pinLimit < 0 {
 		return nil, usageErrorf("--pin-failure-limit must be positive")
@@ -105,25 +110,27 @@ func (f *hsmFlags) counter() (*hsm.FailureCounter, error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, hsm.ErrState) && f.stateDir != "":
-		c = &hsm.FailureCounter{Limit: envLimitOrDefault()}
+		c = &hsm.FailureCounter{Dir: f.stateDir, Limit: envLimitOrDefault()}
 	default:
 		return nil, err
 	}
 	if f.stateDir != "" {
-		c.Dir = f.stateDir
+		c.Also = append(c.Also, f.stateDir)
 	}
 	if f.pinLimit > 0 {
-		c.Limit = f.pinLimit
+		if c.Limit, err = hsm.StricterLimit(c.Limit, strconv.Itoa(f.pinLimit), "--pin-failure-limit"); err != nil {
+			return nil, fmt.Errorf("%w: %w", errUsage, err)
+		}
 	}
 	return c, nil
 }
 
 func envLimitOrDefault() int {
-	var n int
-	if _, err := fmt.Sscan(os.Getenv(hsm.EnvPINFailureLimit), &n); err == nil && n > 0 {
-		return n
+	n, err := hsm.StricterLimit(hsm.DefaultPINFailureLimit, os.Getenv(hsm.EnvPINFailureLimit), hsm.EnvPINFailureLimit)
+	if err != nil {
+		return hsm.DefaultPINFailureLimit
 	}
-	return hsm.DefaultPINFailureLimit
+	return n
 }
 
 // session is an open module and token; close releases both.

@@ -96,6 +96,9 @@ func Main(m *testing.M) int {
 	}
 	os.Setenv("SOFTHSM2_CONF", conf)
 	os.Setenv(hsm.EnvStateDir, filepath.Join(dir, "state"))
+	// The user's own state directory too, so that tests never count in
+	// the ~/.local/state/ksk of whoever runs them.
+	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "xdg-state"))
 	setupMu.Lock()
 	confDir = dir
 	setupMu.Unlock()
@@ -147,6 +150,9 @@ func ensureConf() error {
 	}
 	os.Setenv("SOFTHSM2_CONF", conf)
 	os.Setenv(hsm.EnvStateDir, filepath.Join(dir, "state"))
+	// The user's own state directory too, so that tests never count in
+	// the ~/.local/state/ksk of whoever runs them.
+	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "xdg-state"))
 	confDir = dir
 	return nil
 }
