@@ -117,6 +117,17 @@ func (p *Plan) File(name string) string {
 	return filepath.Join(p.Dir, name)
 }
 
+// inside reports whether path is in the plan's directory.
+func (p *Plan) inside(path string) bool {
+	absPath, err1 := filepath.Abs(path)
+	absDir, err2 := filepath.Abs(p.Dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(absDir, absPath)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
 func (p *Plan) resolve() error {
 	s := p.Script
 	v := &validator{lines: s.lines}
@@ -164,6 +175,9 @@ func (p *Plan) resolve() error {
 				}
 			}
 			for _, out := range ps.Outputs {
+				if !s.Ceremony.AllowOutsideDir && !p.inside(out) {
+					v.fail(ps.path, "step %s: output %s is outside the ceremony directory %s; a script that writes there says so with ceremony.allow_outside_dir: true", ps.ID, out, p.Dir)
+				}
 				if w, ok := written[out]; ok {
 					v.fail(ps.path, "step %s: output %s is also written by step %s", ps.ID, out, w)
 				}

@@ -257,6 +257,9 @@ func TestCheckRejects(t *testing.T) {
 				return strings.Replace(s, "      - {id: sign,", "      - {id: copy0, type: write-outputs, actor: ca, files: [out/skr.xml], to: early}\n      - {id: sign,", 1)
 			},
 			sentinel: ErrInvalid, path: "acts[0].steps[4]", lineAt: "{id: copy0", text: "out/skr.xml"},
+		{name: "an output outside the ceremony directory",
+			script:   func(s string) string { return strings.Replace(s, "files: [out/skr.xml], to: media}", "files: [out/skr.xml], to: ../elsewhere}", 1) },
+			sentinel: ErrInvalid, path: "acts[0].steps[5]", lineAt: "{id: copy", text: "outside the ceremony directory"},
 		{name: "two steps write one file",
 			script: func(s string) string {
 				return strings.Replace(s, "      - {id: seal,", "      - {id: copy2, type: write-outputs, actor: ca, files: [out/skr.xml], to: media}\n      - {id: seal,", 1)
@@ -358,6 +361,17 @@ func TestCheckRejects(t *testing.T) {
 				t.Errorf("error does not name the script: %v", err)
 			}
 		})
+	}
+}
+
+// TestCheckAllowOutsideDir: with ceremony.allow_outside_dir the same
+// output outside --dir is accepted.
+func TestCheckAllowOutsideDir(t *testing.T) {
+	script := strings.Replace(checkScript, "files: [out/skr.xml], to: media}", "files: [out/skr.xml], to: ../elsewhere}", 1)
+	script = strings.Replace(script, "mode: rehearsal", "mode: rehearsal\n  allow_outside_dir: true", 1)
+	_, path := stageCheck(t, script)
+	if _, err := Check(path, CheckOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -86,9 +86,12 @@ type Runner struct {
 	// activePINs: the PIN an hsm-activate logged an HSM in with, kept
 	// (by HSM id) only when a later re-issue on it must change it.
 	activePINs map[string][]byte
-	modules    map[string]*hsm.Module
-	tokens     map[string]*hsm.Token
-	ksr        *loadedKSR
+	// repeatDecided: HSM steps left unfinished that the operator decided
+	// to repeat when the ceremony resumed.
+	repeatDecided map[string]bool
+	modules       map[string]*hsm.Module
+	tokens        map[string]*hsm.Token
+	ksr           *loadedKSR
 
 	// From the log when resuming.
 	done      map[string]*attest.Entry
@@ -140,7 +143,7 @@ func Run(ctx context.Context, p *Plan, opts RunOptions) (res *Result, err error)
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	r := &Runner{ctx: ctx, plan: p, opts: opts, out: opts.Out, secrets: map[string][]byte{}, activePINs: map[string][]byte{}, modules: map[string]*hsm.Module{}, tokens: map[string]*hsm.Token{},
+	r := &Runner{ctx: ctx, plan: p, opts: opts, out: opts.Out, secrets: map[string][]byte{}, activePINs: map[string][]byte{}, repeatDecided: map[string]bool{}, modules: map[string]*hsm.Module{}, tokens: map[string]*hsm.Token{},
 		done: map[string]*attest.Entry{}, started: map[string]*attest.Entry{}, rerun: map[string]bool{}, witnessed: map[string]map[string]bool{}}
 	defer r.closeAll()
 	res = &Result{Log: opts.Log}
@@ -241,15 +244,11 @@ func (r *Runner) runStep(ctx context.Context, ps *PlannedStep, res *Result) erro
 	}
 	fault(ps.ID, "before")
 
-	if prev := r.started[ps.ID]; prev != nil && ps.TouchesHSM && !ps.kind.selfRecording && r.done[ps.ID] == nil {
-		why := fmt.Sprintf("Step %s touches the HSM and was started at %s (log seq %d) but never recorded as done: it may have changed the HSM or written its outputs.",
-			ps.ID, prev.Time.Format(time.RFC3339), prev.Seq)
-		ok, err := r.opts.Operator.Repeat(x.info, why)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("%w: %s Not repeated without an explicit decision (answers: steps.%s.repeat: true; at a terminal: type the step's name)", ErrResume, why, ps.ID)
+	if prev := r.unfinished(ps); prev != nil {
+		if !r.repeatDecided[ps.ID] {
+			if err := r.decideRepeat(ps, prev); err != nil {
+				return err
+			}
 		}
 		r.printf("  Repeating step %s on the operator's explicit decision.\n", ps.ID)
 		x.details["repeat_of_seq"] = strconv.FormatInt(prev.Seq, 10)
@@ -430,6 +429,16 @@ func (r *Runner) planResume() error {
 			}
 		}
 	}
+	// An HSM step left unfinished is decided on now, before any step
+	// runs: a refusal must not come after the crypto officers presented
+	// their credentials again for nothing.
+	for _, ps := range p.Steps {
+		if prev := r.unfinished(ps); prev != nil {
+			if err := r.decideRepeat(ps, prev); err != nil {
+				return err
+			}
+		}
+	}
 	notDone := func(i int) bool { return r.done[p.Steps[i].ID] == nil }
 	for i, ps := range p.Steps {
 		if notDone(i) {
@@ -474,12 +483,33 @@ func (r *Runner) planResume() error {
 			}
 		}
 	}
+	r.removeStaleTemps()
 	if _, err := r.appendLog(attest.Entry{Step: LogStepResume, Actor: "ksk", Details: map[string]string{
 		"steps_done": strconv.Itoa(len(r.done)), "operator": r.opts.Operator.Describe(), "rerun": strings.Join(sortedKeys(r.rerun), " ")},
 		Files: r.operatorFiles()}); err != nil {
 		return fmt.Errorf("%w: log: %w", ErrEnvironment, err)
 	}
 	return nil
+}
+
+// removeStaleTemps removes the temporary files (atomicfile's
+// ".NAME.tmp-*") that an interrupted run left beside the outputs of the
+// steps still to run: never renamed, they are no output, and would
+// otherwise stay on the medium.
+func (r *Runner) removeStaleTemps() {
+	for _, ps := range r.plan.Steps {
+		if r.done[ps.ID] != nil && !r.rerun[ps.ID] {
+			continue
+		}
+		for _, o := range ps.Outputs {
+			stale, _ := filepath.Glob(filepath.Join(filepath.Dir(o), "."+filepath.Base(o)+".tmp-*"))
+			for _, f := range stale {
+				if err := os.Remove(f); err == nil {
+					r.printf("Removed %s, left by the interrupted run.\n", f)
+				}
+			}
+		}
+	}
 }
 
 // operatorFiles are the files the operator answers from (an answers
@@ -492,6 +522,31 @@ func (r *Runner) operatorFiles() []attest.FileRef {
 	ref := a.operatorFile()
 	ref.Path = r.logPath(ref.Path)
 	return []attest.FileRef{ref}
+}
+
+// unfinished returns the log entry that recorded an HSM step as started
+// when no entry records it as done, or nil.
+func (r *Runner) unfinished(ps *PlannedStep) *attest.Entry {
+	if prev := r.started[ps.ID]; prev != nil && ps.TouchesHSM && !ps.kind.selfRecording && r.done[ps.ID] == nil {
+		return prev
+	}
+	return nil
+}
+
+// decideRepeat asks the operator whether to repeat an HSM step left
+// unfinished, and fails with ErrResume unless they explicitly say so.
+func (r *Runner) decideRepeat(ps *PlannedStep, prev *attest.Entry) error {
+	why := fmt.Sprintf("Step %s touches the HSM and was started at %s (log seq %d) but never recorded as done: it may have changed the HSM or written its outputs.",
+		ps.ID, prev.Time.Format(time.RFC3339), prev.Seq)
+	ok, err := r.opts.Operator.Repeat(r.newStepRun(ps).info, why)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s Not repeated without an explicit decision (answers: steps.%s.repeat: true; at a terminal: type the step's name)", ErrResume, why, ps.ID)
+	}
+	r.repeatDecided[ps.ID] = true
+	return nil
 }
 
 // allDone reports whether the log records every step as done.

@@ -62,6 +62,11 @@ type Meta struct {
 	Mode string `yaml:"mode"`
 	// Description says what the ceremony is for.
 	Description string `yaml:"description"`
+	// AllowOutsideDir lets steps write outputs outside the ceremony
+	// directory (--dir): an absolute path or one climbing out with "..".
+	// Without it such a script is refused, so that a parameter cannot
+	// send an output over a file elsewhere on the machine.
+	AllowOutsideDir bool `yaml:"allow_outside_dir"`
 }
 
 // Participant is one person of the ceremony.

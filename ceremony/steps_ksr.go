@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -235,6 +236,11 @@ func runSign(r *Runner, x *stepRun) error {
 // each copy by hashing it back.
 func runWriteOutputs(r *Runner, x *stepRun) error {
 	to := r.plan.File(x.st.To)
+	// The medium is checked with Lstat, never followed: a symbolic link
+	// there (the directory or a file) could send the copy anywhere.
+	if fi, err := os.Lstat(to); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%w: output medium %s is a symbolic link; nothing copied", ErrStepFailed, to)
+	}
 	if err := os.MkdirAll(to, 0o755); err != nil {
 		return fmt.Errorf("%w: %w", ErrEnvironment, err)
 	}
@@ -245,6 +251,9 @@ func runWriteOutputs(r *Runner, x *stepRun) error {
 			return fmt.Errorf("%w: %w", ErrStepFailed, err)
 		}
 		dst := filepath.Join(to, filepath.Base(src))
+		if fi, err := os.Lstat(dst); err == nil && !fi.Mode().IsRegular() {
+			return fmt.Errorf("%w: %s on the output medium is not a regular file (%s); nothing replaced", ErrStepFailed, dst, fi.Mode().Type())
+		}
 		if old, err := os.ReadFile(dst); err == nil {
 			if !bytes.Equal(old, data) {
 				return fmt.Errorf("%w: %s exists and differs from %s; nothing replaced", ErrStepFailed, dst, src)

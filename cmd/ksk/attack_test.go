@@ -539,3 +539,39 @@ func TestAttackCoreDump(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackSymlinkOnMedium: before the fix write-outputs followed a
+// symbolic link prepared on the output medium (os.ReadFile, then a write
+// through it), so a medium could point the SKR copy at a file elsewhere.
+// Now a link as the medium directory or as a file on it stops the step,
+// and the file it points to is untouched.
+func TestAttackSymlinkOnMedium(t *testing.T) {
+	e := stageCeremony(t)
+	victim := filepath.Join(t.TempDir(), "victim")
+	writeFileAt(t, victim, "do not touch\n", 0o644)
+	for _, tc := range []struct{ tag, want string }{{"file", "not a regular file"}, {"dir", "is a symbolic link"}} {
+		t.Run(tc.tag, func(t *testing.T) {
+			media := e.path("media-" + tc.tag)
+			if tc.tag == "file" {
+				if err := os.MkdirAll(media, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(victim, filepath.Join(media, "skr-"+tc.tag+".xml")); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := os.Symlink(filepath.Dir(victim), media); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := runKSK(t, "", e.quarterlyArgs(tc.tag, e.path("quarterly-answers.yaml"))...)
+			if code != exitRejected || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, "act4.copy-outputs") {
+				t.Errorf("exit %d, want %d naming act4.copy-outputs and %q\n%s\n%s", code, exitRejected, tc.want, lastLines(out, 5), errOut)
+			}
+			if got := readFileT(t, victim); got != "do not touch\n" {
+				t.Errorf("the file behind the link was changed: %q", got)
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(victim), "skr-"+tc.tag+".xml")); err == nil {
+				t.Error("the SKR was copied through the linked medium")
+			}
+		})
+	}
+}

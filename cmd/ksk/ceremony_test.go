@@ -451,17 +451,32 @@ func TestCeremonyKilledAndResumed(t *testing.T) {
 				t.Fatalf("%s:%s: the log left by the kill does not verify as in progress: %v", s.ID, phase, rep)
 			}
 			if phase == "started" || phase == "effect" {
-				// Without an explicit decision the step is not repeated.
+				// Without an explicit decision the step is not repeated,
+				// and the refusal comes before any step runs again (no
+				// quorum presented for nothing): the log does not grow.
+				before := readFileT(t, logPath)
 				code, out, errOut := runKSK(t, "", args...)
 				if code != exitRejected || !strings.Contains(errOut, "explicit decision") {
 					t.Fatalf("%s:%s: resumed without repeat: exit %d\n%s\n%s", s.ID, phase, code, lastLines(out, 10), errOut)
 				}
+				if readFileT(t, logPath) != before {
+					t.Fatalf("%s:%s: the refused resume ran steps first:\n%s", s.ID, phase, lastLines(out, 15))
+				}
 				args = e.quarterlyArgs(tag, e.writeQuarterlyAnswers(t, "answers-"+tag+".yaml", []string{"co1", "co3", "co6"},
 					"  "+s.ID+": {repeat: true}\n"))
+			}
+			// A temporary file an interrupted write left beside the SKR
+			// is removed when the ceremony resumes.
+			stale := e.path("out", ".skr-"+tag+".xml.tmp-1234")
+			if s.Type == "sign" && phase == "before" {
+				writeFileAt(t, stale, "<partial", 0o600)
 			}
 			code, out, errOut := runKSK(t, "", args...)
 			if code != 0 {
 				t.Fatalf("%s:%s: resume: exit %d\n%s\n%s", s.ID, phase, code, lastLines(out, 20), errOut)
+			}
+			if _, err := os.Stat(stale); err == nil {
+				t.Errorf("%s:%s: the stale temporary file %s is still there after the resume", s.ID, phase, stale)
 			}
 			if got := readFileT(t, e.path("out", "skr-"+tag+".xml")); got != ref {
 				t.Fatalf("%s:%s: the resumed ceremony's SKR differs from the uninterrupted run's", s.ID, phase)

@@ -64,8 +64,11 @@ logs out, then logs the user in to wrap the key. The backup file (JSON,
 mode 0600) holds the wrapped key, the public key, DNSKEY, key tag and DS, the
 roster and split, a commitment to the KEK, a reference signature and a MAC.
 
-Nothing is written unless everything succeeded; existing files are kept
-unless --force. See docs/backup.md.`,
+Nothing is written unless everything succeeded. DIR must be new or empty:
+the credentials and a copy of the backup file are written into a temporary
+directory that is renamed to DIR in one step, so a crash leaves none of them
+or all of them; then BACKUP is written. Existing files are kept unless
+--force, which replaces DIR as a whole. See docs/backup.md.`,
 		Example: `  ksk keys backup --label ksk-2026 --out ksk-2026.backup --roster recovery.yaml --credentials-dir creds/
   KSK_SO_PIN_SOURCE=file:/run/ksk/so.pin ksk keys backup --label ksk-2026 --out ksk-2026.backup \
       --roster recovery.yaml --credentials-dir creds/ -o json`,
@@ -97,17 +100,18 @@ unless --force. See docs/backup.md.`,
 			for _, h := range roster.Holders {
 				paths = append(paths, filepath.Join(credDir, quorum.CredentialFileName(roster.ID, h.Name)))
 			}
-			paths = append(paths, out)
-			for _, d := range []string{credDir, filepath.Dir(out)} {
-				if st, err := os.Stat(d); err != nil || !st.IsDir() {
-					return usageErrorf("%s is not a directory: create it first", d)
-				}
+			if st, err := os.Stat(filepath.Dir(out)); err != nil || !st.IsDir() {
+				return usageErrorf("%s is not a directory: create it first", filepath.Dir(out))
+			}
+			if st, err := os.Stat(filepath.Dir(filepath.Clean(credDir))); err != nil || !st.IsDir() {
+				return usageErrorf("%s is not a directory: create it first", filepath.Dir(filepath.Clean(credDir)))
 			}
 			if !force {
-				for _, p := range paths {
-					if _, err := os.Lstat(p); err == nil {
-						return fmt.Errorf("%w: %s: %w; nothing written", errUsage, p, atomicfile.ErrExists)
-					}
+				if entries, err := os.ReadDir(credDir); err == nil && len(entries) > 0 {
+					return fmt.Errorf("%w: --credentials-dir %s: %w: it holds %d files; nothing written", errUsage, credDir, atomicfile.ErrExists, len(entries))
+				}
+				if _, err := os.Lstat(out); err == nil {
+					return fmt.Errorf("%w: %s: %w; nothing written", errUsage, out, atomicfile.ErrExists)
 				}
 			}
 			userPIN, err := hf.pin()
@@ -143,16 +147,28 @@ unless --force. See docs/backup.md.`,
 			if err != nil {
 				return err
 			}
+			// The credentials and a copy of the backup file become the
+			// credentials directory in one rename: a crash leaves none of
+			// them or all of them. The backup file at --out is written
+			// after, atomically; should that fail, the copy is complete.
+			names := make([]string, 0, len(paths))
 			data := make([][]byte, 0, len(paths))
-			for _, c := range res.Credentials {
+			for i, c := range res.Credentials {
+				names = append(names, filepath.Base(paths[i]))
 				data = append(data, c.File)
 			}
+			names = append(names, filepath.Base(out))
 			data = append(data, res.Data)
-			if err := atomicfile.WriteAll(paths, data, 0o600, force); err != nil {
+			if err := atomicfile.WriteDir(credDir, names, data, 0o600, force); err != nil {
 				if errors.Is(err, atomicfile.ErrExists) {
 					return fmt.Errorf("%w: %w", errUsage, err)
 				}
 				return fmt.Errorf("%w: %w", errEnvironment, err)
+			}
+			if filepath.Clean(filepath.Dir(out)) != filepath.Clean(credDir) {
+				if err := atomicfile.Write(out, res.Data, 0o600, force); err != nil {
+					return fmt.Errorf("%w: %w (the backup's copy in %s is complete)", errEnvironment, err, credDir)
+				}
 			}
 			return writeBackupResult(a, s.tok.Info(), out, res, paths)
 		},

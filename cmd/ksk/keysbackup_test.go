@@ -166,6 +166,18 @@ func (fx *backupFixture) runBackup(t *testing.T, label, out, credDir string) bac
 		fx.kek = reconstructKEK(t, fx.roster, b.Credentials)
 	}
 	fx.assertNoSecrets(t, stdout, stderr)
+	// The credentials directory is one output: every credential and a
+	// copy of the backup, and no temporary directory left beside it.
+	entries, err := os.ReadDir(filepath.Join(fx.dir, credDir))
+	if err != nil || len(entries) != len(b.Credentials)+1 {
+		t.Errorf("credentials directory: %d entries, want %d credentials and the backup: %v", len(entries), len(b.Credentials), err)
+	}
+	if readFileT(t, filepath.Join(fx.dir, credDir, filepath.Base(out))) != readFileT(t, filepath.Join(fx.dir, out)) {
+		t.Error("the backup's copy in the credentials directory differs from --out")
+	}
+	if left, _ := filepath.Glob(filepath.Join(fx.dir, "."+filepath.Base(credDir)+".tmp-*")); len(left) != 0 {
+		t.Errorf("temporary directories left: %v", left)
+	}
 	return b
 }
 
