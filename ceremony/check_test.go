@@ -258,7 +258,9 @@ func TestCheckRejects(t *testing.T) {
 			},
 			sentinel: ErrInvalid, path: "acts[0].steps[4]", lineAt: "{id: copy0", text: "out/skr.xml"},
 		{name: "an output outside the ceremony directory",
-			script:   func(s string) string { return strings.Replace(s, "files: [out/skr.xml], to: media}", "files: [out/skr.xml], to: ../elsewhere}", 1) },
+			script: func(s string) string {
+				return strings.Replace(s, "files: [out/skr.xml], to: media}", "files: [out/skr.xml], to: ../elsewhere}", 1)
+			},
 			sentinel: ErrInvalid, path: "acts[0].steps[5]", lineAt: "{id: copy", text: "outside the ceremony directory"},
 		{name: "two steps write one file",
 			script: func(s string) string {
