@@ -28,6 +28,7 @@ test: setup
 lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	scripts/vulncheck.sh
 
 # Runs every native fuzz target for FUZZTIME each (scripts/fuzz.sh).
 fuzz:

@@ -245,6 +245,9 @@ type verifier struct {
 	// witnessSealed: the open entry declares that witnesses, not an
 	// attestation key, attest the log (AttestationWitnesses).
 	witnessSealed bool
+	// otherAfterSeal: an entry other than a witness signature follows
+	// the last seal.
+	otherAfterSeal bool
 }
 
 // Verify reads a log from r line by line and checks its canonical form, its
@@ -368,6 +371,12 @@ func (v *verifier) finish() {
 		}
 	case res.SealCount == 0:
 		add(CheckNoSeal, "", "no seal: the log is not signed by an attestation key; a finished ceremony log ends with the seal step's entry")
+	case !sealed && !v.otherAfterSeal && len(v.opts.AllowedSigners) > 0:
+		// Only witness signatures follow the seal, each by an allowed
+		// signer (an unknown key fails LOG-WITNESS-KEY): countersigned
+		// after the ceremony (ksk log witness), which no one without a
+		// pinned key can forge. The log stays finished.
+		sealed = true
 	case !sealed:
 		add(CheckUnsealed, fmt.Sprintf("seq %d", res.LastSealSeq+1),
 			"%d entries after the last seal (seq %d) are not covered by an attestation signature: a finished ceremony log ends with its seal (entries %d to %d follow it, the last of type %s)",
@@ -466,6 +475,13 @@ func (v *verifier) entry(data []byte, e *Entry) error {
 			v.res.LastMaterialSeq = e.Seq
 			v.lastMaterialStep, v.lastMaterialType = e.Step, e.Details["type"]
 		}
+	}
+
+	switch {
+	case e.Type == TypeSeal:
+		v.otherAfterSeal = false
+	case e.Type != TypeWitness:
+		v.otherAfterSeal = true
 	}
 
 	v.h.Reset()

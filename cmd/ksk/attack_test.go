@@ -575,3 +575,28 @@ func TestAttackSymlinkOnMedium(t *testing.T) {
 		})
 	}
 }
+
+// TestCountersignAfterSeal: witnesses who countersign a finished log later
+// (ksk log witness) add entries after the seal. Checked against the
+// pinned allowed signers the log stays VALID and finished, as only a
+// pinned key can make such an entry; without the pins those entries are
+// not attested by anything the TCR trusts and the log is LOG-UNSEALED.
+func TestCountersignAfterSeal(t *testing.T) {
+	r := newAttackRoom(t)
+	p := filepath.Join(t.TempDir(), "countersigned.log")
+	writeFileAt(t, p, strings.Join(r.lines, ""), 0o644)
+	for _, w := range []string{"tcr1", "ew1"} {
+		if code, out, errOut := runKSK(t, "", "log", "witness", p, "--name", w, "--key", r.e.path("witnesses", w)); code != 0 {
+			t.Fatalf("log witness %s: exit %d\n%s%s", w, code, out, errOut)
+		}
+	}
+	lines := strings.SplitAfter(readFileT(t, p), "\n")
+	lines = lines[:len(lines)-1]
+	if code, rep := r.verifyForged(t, lines); code != 0 || rep.Status != "VALID" || !rep.Finished {
+		t.Errorf("countersigned log with the allowed signers: exit %d %+v", code, rep)
+	}
+	code, out, _ := runKSK(t, "", "log", "verify", "-o", "json", "--attestation-key", r.attestPEM, p)
+	if code != exitRejected || !strings.Contains(out, attest.CheckUnsealed) {
+		t.Errorf("countersigned log without the allowed signers: exit %d\n%s", code, out)
+	}
+}
