@@ -38,7 +38,8 @@ fi
 
 demo="$root/.demo"
 rm -rf "$demo"
-mkdir -p "$demo/tokens" "$demo/state"
+mkdir -p "$demo/tokens"
+mkdir -p -m 700 "$demo/state"; chmod 700 "$demo/state"  # the failed-login counter: the user's own, mode 0700
 chmod 700 "$demo"
 cat > "$demo/softhsm2.conf" <<CONF
 directories.tokendir = $demo/tokens
@@ -172,9 +173,9 @@ step "Verify the SKR: every signature, the KSK chain to the trust anchors the ce
 echo "The exported DS agrees with the key generation ceremony's record:"
 cat "$work/out/root-anchors.ds" "$work/out/anchors.ds"
 
-step "Verify the attestation log: chain, seals, witness signatures"
+step "Verify the attestation log as finished and of this ceremony: chain, seal last, the witnesses' sign-off"
 "$ksk" log verify --attestation-key "$work/media/ksk-attestation.pem" \
-  --allowed-signers "$work/allowed_signers" "$work/ceremony.log"
+  --allowed-signers "$work/allowed_signers" --script "$quarterly" "$work/ceremony.log"
 if [ ${#publish[@]} -gt 0 ]; then
   step "Verify the log's anchoring in Rekor offline, against the pinned Rekor key"
   "$ksk" log verify --attestation-key "$work/media/ksk-attestation.pem" --rekor-key "$work/rekor.pub" "$work/ceremony.log"
@@ -203,5 +204,5 @@ Key generation:  $work/keygen.log, transcript $work/keygen-transcript.txt
 Credentials:     $work/credentials/ (3 of 7 crypto officers)
 Tokens:          $demo/tokens (SOFTHSM2_CONF=$SOFTHSM2_CONF)
 Check the log as a TCR would:
-  $ksk log verify --attestation-key $work/media/ksk-attestation.pem --allowed-signers $work/allowed_signers $work/ceremony.log
+  $ksk log verify --attestation-key $work/media/ksk-attestation.pem --allowed-signers $work/allowed_signers --script $quarterly $work/ceremony.log
 DONE
