@@ -598,8 +598,10 @@ func (r *Runner) logPath(path string) string {
 	if err1 != nil || err2 != nil {
 		return path
 	}
-	if rel, err := filepath.Rel(absDir, absPath); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-		return rel
+	if r.plan.inside(absPath) {
+		if rel, err := filepath.Rel(absDir, absPath); err == nil {
+			return rel
+		}
 	}
 	return absPath
 }

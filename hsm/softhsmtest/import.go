@@ -172,6 +172,19 @@ func (tk *Token) importKey(label string, alg hsm.Algorithm, key crypto.Signer) e
 		return err
 	}
 
+	return tk.withUserSession(func(ctx *pkcs11.Ctx, sh pkcs11.SessionHandle) error {
+		for _, tmpl := range [][]*pkcs11.Attribute{privT, pubT, metaT} {
+			if _, err := ctx.CreateObject(sh, tmpl); err != nil {
+				return fmt.Errorf("C_CreateObject: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// withUserSession runs f in a read-write session of the token, logged in
+// as its user, straight through PKCS#11 rather than through package hsm.
+func (tk *Token) withUserSession(f func(*pkcs11.Ctx, pkcs11.SessionHandle) error) error {
 	m, err := p11.Acquire(tk.Module)
 	if err != nil {
 		return err
@@ -192,12 +205,7 @@ func (tk *Token) importKey(label string, alg hsm.Algorithm, key crypto.Signer) e
 		!errors.Is(err, pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN)) {
 		return fmt.Errorf("C_Login: %w", err)
 	}
-	for _, tmpl := range [][]*pkcs11.Attribute{privT, pubT, metaT} {
-		if _, err := m.Ctx.CreateObject(sh, tmpl); err != nil {
-			return fmt.Errorf("C_CreateObject: %w", err)
-		}
-	}
-	return nil
+	return f(m.Ctx, sh)
 }
 
 func (tk *Token) slot(ctx *pkcs11.Ctx) (uint, error) {
@@ -308,39 +316,23 @@ func objectTemplates(key crypto.Signer) (pub, priv []*pkcs11.Attribute, err erro
 // Tests use it to show that ksk's keys refuse the change and that ksk
 // refuses a key on which it succeeded.
 func (tk *Token) SetPrivateKeyAttribute(label string, attr uint, value bool) error {
-	m, err := p11.Acquire(tk.Module)
-	if err != nil {
-		return err
-	}
-	defer m.Release()
-	slot, err := tk.slot(m.Ctx)
-	if err != nil {
-		return err
-	}
-	sh, err := m.Ctx.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
-	if err != nil {
-		return fmt.Errorf("C_OpenSession: %w", err)
-	}
-	defer m.Ctx.CloseSession(sh)
-	if err := m.Ctx.Login(sh, pkcs11.CKU_USER, tk.UserPIN); err != nil &&
-		!errors.Is(err, pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN)) {
-		return fmt.Errorf("C_Login: %w", err)
-	}
-	if err := m.Ctx.FindObjectsInit(sh, []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
-	}); err != nil {
-		return fmt.Errorf("C_FindObjectsInit: %w", err)
-	}
-	objs, _, err := m.Ctx.FindObjects(sh, 2)
-	if ferr := m.Ctx.FindObjectsFinal(sh); err == nil {
-		err = ferr
-	}
-	if err != nil {
-		return fmt.Errorf("C_FindObjects: %w", err)
-	}
-	if len(objs) != 1 {
-		return fmt.Errorf("%d private keys labelled %q", len(objs), label)
-	}
-	return m.Ctx.SetAttributeValue(sh, objs[0], []*pkcs11.Attribute{pkcs11.NewAttribute(attr, value)})
+	return tk.withUserSession(func(ctx *pkcs11.Ctx, sh pkcs11.SessionHandle) error {
+		if err := ctx.FindObjectsInit(sh, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
+			pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
+		}); err != nil {
+			return fmt.Errorf("C_FindObjectsInit: %w", err)
+		}
+		objs, _, err := ctx.FindObjects(sh, 2)
+		if ferr := ctx.FindObjectsFinal(sh); err == nil {
+			err = ferr
+		}
+		if err != nil {
+			return fmt.Errorf("C_FindObjects: %w", err)
+		}
+		if len(objs) != 1 {
+			return fmt.Errorf("%d private keys labelled %q", len(objs), label)
+		}
+		return ctx.SetAttributeValue(sh, objs[0], []*pkcs11.Attribute{pkcs11.NewAttribute(attr, value)})
+	})
 }
