@@ -65,7 +65,7 @@ func (zeros) Read(p []byte) (int, error) {
 func FuzzReadLine(f *testing.F) {
 	f.Add("a\nb\n", 3)
 	f.Fuzz(func(t *testing.T, in string, max int) {
-		max = max%64 + 1
+		max = int(uint(max)%64) + 1
 		r := bufio.NewReaderSize(strings.NewReader(in), 16)
 		for {
 			s, err := ReadLine(r, max)
