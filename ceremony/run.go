@@ -165,6 +165,9 @@ func Run(ctx context.Context, p *Plan, opts RunOptions) (res *Result, err error)
 		return res, nil
 	}
 	if res.Resumed {
+		if err := r.preflight(); err != nil {
+			return res, err
+		}
 		if err := r.planResume(); err != nil {
 			return res, err
 		}
@@ -326,6 +329,9 @@ func (r *Runner) fail(x *stepRun, err error) error {
 func (r *Runner) openLog(res *Result) error {
 	p := r.plan
 	if _, err := os.Lstat(r.opts.Log); errors.Is(err, os.ErrNotExist) {
+		if err := r.preflight(); err != nil {
+			return err
+		}
 		ca := ""
 		for _, pp := range p.Script.Participants {
 			if pp.Role == RoleCeremonyAdministrator {

@@ -287,7 +287,11 @@ func paramValues(root *yaml.Node, overrides map[string]string) (map[string]strin
 	sort.Strings(names)
 	for _, k := range names {
 		if _, ok := values[k]; !ok {
-			return nil, fmt.Errorf("%w: --param %s: the script has no parameter %q (it has: %s)", ErrInvalid, k, k, strings.Join(sortedKeys(values), ", "))
+			hint := ""
+			if sug := yamlpath.Suggest(k, sortedKeys(values)); sug != "" {
+				hint = fmt.Sprintf(" (did you mean %q?)", sug)
+			}
+			return nil, fmt.Errorf("%w: --param %s: the script has no parameter %q%s; it has: %s", ErrInvalid, k, k, hint, strings.Join(sortedKeys(values), ", "))
 		}
 		values[k] = overrides[k]
 	}

@@ -142,3 +142,27 @@ func (t *Token) labelInUse(sh pkcs11.SessionHandle, label string) (bool, error) 
 	hs, err = findObjects(t.ctx, sh, meta.Query(label))
 	return len(hs) > 0, err
 }
+
+// HasPublicKey reports whether a public key object labelled label is on
+// the token. It needs no login (public key objects are public), so a
+// ceremony's pre-flight can check that the keys its script names are
+// there before anyone presents a credential; it says nothing about the
+// private key, which only a login shows.
+func (t *Token) HasPublicKey(label string) (bool, error) {
+	if label == "" {
+		return false, invalidf("empty key label")
+	}
+	var n int
+	err := t.pool.with(func(sh pkcs11.SessionHandle) error {
+		hs, err := findObjects(t.ctx, sh, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY),
+			pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
+		})
+		n = len(hs)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("find public key %q on %s: %w", label, t.info, err)
+	}
+	return n > 0, nil
+}

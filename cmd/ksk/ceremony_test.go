@@ -694,3 +694,51 @@ func TestCeremonyRekorPublish(t *testing.T) {
 		t.Fatalf("restored files: exit %d\n%s", code, out)
 	}
 }
+
+// TestCeremonyPreflight: before the log opens, ceremony run loads the
+// module, finds the token and the keys the script names, reads the
+// failed-login counter and checks the outputs, and prints what it found.
+// A wrong --param token, a key the signer configuration names that is not
+// in the HSM, a missing input or an output already there each stop it
+// with nothing written: no log file is created.
+func TestCeremonyPreflight(t *testing.T) {
+	e := stageCeremony(t)
+	answers := e.path("quarterly-answers.yaml")
+	code, out, errOut := runKSK(t, "", e.quarterlyArgs("ok", answers)...)
+	if code != 0 || !strings.Contains(out, "Pre-flight (nothing is written until it passes):") ||
+		!strings.Contains(out, "HSM kmf-hsm") || !strings.Contains(out, "key ksk-attestation") {
+		t.Fatalf("a good run: exit %d\n%s\n%s", code, lastLines(out, 40), errOut)
+	}
+	if i, j := strings.Index(out, "Pre-flight"), strings.Index(out, "Log: "); i < 0 || j < i {
+		t.Errorf("the pre-flight does not come before the log is opened:\n%s", out[:min(len(out), 2000)])
+	}
+
+	signer := readFileT(t, e.path("signer.yaml"))
+	writeFileAt(t, e.path("signer-missing-key.yaml"), strings.Replace(signer, "label: ksk-2026", "label: ksk-absent", 1), 0o644)
+	writeFileAt(t, e.path("out", "skr-exists.xml"), "<old/>", 0o644)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"wrong token", append(e.quarterlyArgs("tok", answers), "--param", "token=no-such-token"), exitEnvironment, "token not found"},
+		{"key not in the HSM", append(e.quarterlyArgs("key", answers), "--param", "signer_config=signer-missing-key.yaml"), exitEnvironment, "ksk-absent"},
+		{"missing KSR", append(e.quarterlyArgs("ksr", answers), "--param", "ksr=no-such.xml"), exitUsage, "no-such.xml"},
+		{"output exists", e.quarterlyArgs("exists", answers), exitUsage, "skr-exists.xml"},
+		{"unknown param", append(e.quarterlyArgs("param", answers), "--param", "tokn=x"), exitUsage, `did you mean "token"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runKSK(t, "", tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, want %d with %q\n%s\n%s", code, tt.code, tt.want, lastLines(out, 12), errOut)
+			}
+			for _, tag := range []string{"tok", "key", "ksr", "exists", "param"} {
+				if _, err := os.Stat(e.path("ceremony-" + tag + ".log")); err == nil {
+					t.Errorf("a log was written: ceremony-%s.log", tag)
+				}
+			}
+		})
+	}
+}
