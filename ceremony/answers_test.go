@@ -298,13 +298,16 @@ func TestTerminalConfirm(t *testing.T) {
 		{"yes\n", true, ""},
 		{"  yes \r\n", true, ""},
 		{"yes", true, ""}, // the last line without its newline
-		{"Yes\n", false, `answered "Yes", not yes`},
-		{"y\n", false, `answered "y"`},
-		{"YES\n", false, "not yes"},
-		{"yes please\n", false, "not yes"},
-		{"\n", false, `answered ""`},
-		{"no\nyes\n", false, `answered "no"`},
+		{"Yes\n", true, ""},
+		{"YES\n", true, ""},
+		{"y\nyes\n", true, ""},          // a slip, asked again
+		{"\n\nyes\n", true, ""},         // empty lines never end it
+		{"!note the camera is off\nyes\n", true, ""},
+		{"yes please\nno\n", false, `answered "no"`},
+		{"no\n", false, `answered "no"`},
+		{"NO\nyes\n", false, `answered "NO"`},
 		{"", false, "end of input"},
+		{"y\n", false, "end of input"},
 	} {
 		term, out := terminal(tc.input)
 		err := term.Confirm(StepInfo{ID: "a.x", Number: "2.3", Actor: "co1"}, "Proceed?")
@@ -314,12 +317,34 @@ func TestTerminalConfirm(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), tc.text) {
 			t.Errorf("input %q: error %q does not say %q", tc.input, err, tc.text)
 		}
-		if !strings.Contains(out.String(), "Proceed?\n[2.3] co1: type yes to confirm: ") {
+		if !strings.Contains(out.String(), "Proceed?\n[2.3] co1: type yes to confirm, or no to record an exception: ") {
 			t.Errorf("prompt: %q", out.String())
 		}
+		// Every slip is a note; a remark is a note naming the actor.
+		notes := term.takeNotes()
+		slips := strings.Count(tc.input, "\n") - 1
+		if tc.input == "yes" || tc.input == "" || tc.input == "y\n" || !tc.ok && strings.HasPrefix(tc.input, "no") {
+			slips = max(0, slips)
+		}
+		if strings.Contains(tc.input, "!note") {
+			if len(notes) != 1 || !strings.Contains(notes[0], "co1") || !strings.Contains(notes[0], "the camera is off") {
+				t.Errorf("input %q: notes %q", tc.input, notes)
+			}
+		} else if tc.ok && len(notes) != slips {
+			t.Errorf("input %q: %d notes %q, want %d", tc.input, len(notes), notes, slips)
+		}
+	}
+	// A slip that could be a secret typed at the wrong prompt is not
+	// recorded, only its length.
+	term, _ := terminal("correct-horse-battery\nyes\n")
+	if err := term.Confirm(StepInfo{ID: "a.x", Actor: "co1"}, "?"); err != nil {
+		t.Fatal(err)
+	}
+	if notes := term.takeNotes(); len(notes) != 1 || strings.Contains(notes[0], "horse") || !strings.Contains(notes[0], "21 characters") {
+		t.Errorf("a secret-looking slip: %q", notes)
 	}
 	// A Terminal made without NewTerminal works too.
-	term := &Terminal{In: strings.NewReader("yes\n"), Out: &strings.Builder{}}
+	term = &Terminal{In: strings.NewReader("yes\n"), Out: &strings.Builder{}}
 	if err := term.Confirm(StepInfo{ID: "a.x"}, "?"); err != nil {
 		t.Error(err)
 	}
@@ -440,9 +465,13 @@ func TestTerminalOtherQuestions(t *testing.T) {
 	if !strings.Contains(out.String(), "echo abcd | ssh-keygen -Y sign -n ksk-attestation") {
 		t.Errorf("witness instructions:\n%s", out.String())
 	}
-	term, _ = terminal(filepath.Join(dir, "none.sig") + "\n")
-	if _, err := term.Witness(x, "tcr1", nil); !errors.Is(err, ErrStepFailed) {
-		t.Errorf("missing signature file: %v", err)
+	// A wrong path is asked again, and noted.
+	term, out = terminal(filepath.Join(dir, "none.sig") + "\n" + sig + "\n")
+	if in, err := term.Witness(x, "tcr1", nil); err != nil || len(in.Armored) == 0 {
+		t.Errorf("a wrong signature path, then the right one: %+v, %v", in, err)
+	}
+	if notes := term.takeNotes(); len(notes) != 1 || !strings.Contains(notes[0], "none.sig") || !strings.Contains(out.String(), "Give the signature file again") {
+		t.Errorf("notes %q\n%s", notes, out.String())
 	}
 	if term.Describe() != "terminal" {
 		t.Error(term.Describe())

@@ -82,6 +82,47 @@ type Terminal struct {
 	Ctx context.Context
 
 	r *bufio.Reader
+	// notes are what the people typed that was not an answer (slips),
+	// and remarks typed with !note, since the runner last took them.
+	notes []string
+}
+
+// NotePrefix starts a line a participant types at any prompt to add a
+// free-text remark to the step's record instead of answering.
+const NotePrefix = "!note"
+
+// note records a slip or remark for the step being run.
+func (t *Terminal) note(format string, args ...any) {
+	t.notes = append(t.notes, fmt.Sprintf(format, args...))
+}
+
+// takeNotes implements noteTaker.
+func (t *Terminal) takeNotes() []string {
+	n := t.notes
+	t.notes = nil
+	return n
+}
+
+// interactive implements retrier: a person can answer again.
+func (t *Terminal) interactive() bool { return true }
+
+// answer reads a line at a prompt; a "!note TEXT" line is recorded as a
+// remark of who, and the prompt asked again.
+func (t *Terminal) answer(x StepInfo, prompt string) (string, error) {
+	for {
+		s, err := t.line(prompt)
+		if err != nil {
+			return "", err
+		}
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(s), NotePrefix); ok {
+			if text := strings.TrimSpace(rest); text != "" {
+				t.note("remark at step %s (%s): %s", x.Number, x.Actor, text)
+				fmt.Fprintln(t.Out, "  Noted in the record.")
+			}
+			continue
+		}
+		return s, nil
+	}
 }
 
 // NewTerminal returns a Terminal on in and out.
@@ -173,21 +214,30 @@ func (t *Terminal) secret(prompt string) ([]byte, error) {
 	return []byte(s), nil
 }
 
-// Confirm implements Operator: the answer must be "yes".
+// Confirm implements Operator: "yes" (in any case) confirms, "no" records
+// an exception and stops the step; anything else, an empty line
+// included, is a slip: recorded as a note and asked again.
 func (t *Terminal) Confirm(x StepInfo, question string) error {
-	s, err := t.line(fmt.Sprintf("%s\n[%s] %s: type yes to confirm: ", question, x.Number, x.Actor))
-	if err != nil {
-		return err
+	prompt := fmt.Sprintf("%s\n[%s] %s: type yes to confirm, or no to record an exception: ", question, x.Number, x.Actor)
+	for {
+		s, err := t.answer(x, prompt)
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "yes":
+			return nil
+		case "no":
+			return fmt.Errorf("%w: step %s: %s answered %q, not yes", ErrNotConfirmed, x.ID, x.Actor, clip(s))
+		}
+		t.note("%s typed %s at the confirmation, not yes or no; asked again", x.Actor, typed(s))
+		prompt = fmt.Sprintf("[%s] %s: that is not an answer: type yes to confirm, or no to record an exception: ", x.Number, x.Actor)
 	}
-	if strings.TrimSpace(s) != "yes" {
-		return fmt.Errorf("%w: step %s: %s answered %q, not yes", ErrNotConfirmed, x.ID, x.Actor, clip(s))
-	}
-	return nil
 }
 
 // Words implements Operator.
 func (t *Terminal) Words(x StepInfo, prompt string) (string, error) {
-	return t.line(fmt.Sprintf("[%s] %s: %s: ", x.Number, x.Actor, prompt))
+	return t.answer(x, fmt.Sprintf("[%s] %s: %s: ", x.Number, x.Actor, prompt))
 }
 
 // Credentials implements Operator: one file name per line, each followed by
@@ -248,15 +298,19 @@ func (t *Terminal) NewPassphrase(x StepInfo, holder string) ([]byte, error) {
 func (t *Terminal) Witness(x StepInfo, who string, message []byte) (WitnessInput, error) {
 	fmt.Fprintf(t.Out, "[%s] %s: sign the head with your SSH key, for example:\n  echo %s | ssh-keygen -Y sign -n ksk-attestation -f ~/.ssh/id_ed25519 > %s.sig\n",
 		x.Number, who, strings.TrimSpace(string(message)), who)
-	path, err := t.line("Signature file: ")
-	if err != nil {
-		return WitnessInput{}, err
+	for {
+		path, err := t.answer(x, "Signature file: ")
+		if err != nil {
+			return WitnessInput{}, err
+		}
+		data, err := readSmall(strings.TrimSpace(path), 64<<10)
+		if err != nil {
+			t.note("%s's signature file %q could not be read (%v); asked again", who, strings.TrimSpace(path), errors.Unwrap(err))
+			fmt.Fprintf(t.Out, "  Cannot read %s: %v. Give the signature file again.\n", strings.TrimSpace(path), err)
+			continue
+		}
+		return WitnessInput{Armored: data}, nil
 	}
-	data, err := readSmall(strings.TrimSpace(path), 64<<10)
-	if err != nil {
-		return WitnessInput{}, fmt.Errorf("%w: %w", ErrStepFailed, err)
-	}
-	return WitnessInput{Armored: data}, nil
 }
 
 // Repeat implements Operator: the answer must be the step's ID.
@@ -282,6 +336,20 @@ func readSmall(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
 	}
 	return data, nil
+}
+
+// typed describes a slip for the record: what was typed, unless it could
+// be a secret typed at the wrong prompt (one word of 8 characters or
+// more), which is described by its length only.
+func typed(s string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "an empty line"
+	case len(s) >= 8 && !strings.ContainsAny(s, " \t"):
+		return fmt.Sprintf("a word of %d characters (not recorded: it could be a secret typed at the wrong prompt)", len(s))
+	}
+	return fmt.Sprintf("%q", clip(s))
 }
 
 func clip(s string) string {

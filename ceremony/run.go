@@ -302,6 +302,7 @@ func (r *Runner) runStep(ctx context.Context, ps *PlannedStep, res *Result) erro
 	if x.rerun {
 		x.details["rerun"] = "resume"
 	}
+	r.collectNotes(x)
 	if _, err := r.appendLog(attest.Entry{Step: ps.ID, Actor: st.Actor, Details: x.details, Files: x.files}); err != nil {
 		return fmt.Errorf("%w: log: %w", ErrEnvironment, err)
 	}
@@ -312,6 +313,7 @@ func (r *Runner) runStep(ctx context.Context, ps *PlannedStep, res *Result) erro
 // fail records a failed step in the log (its reason carries no secret:
 // no error of ksk does) and returns err.
 func (r *Runner) fail(x *stepRun, err error) error {
+	r.collectNotes(x)
 	d := map[string]string{"status": StatusFailed, "type": x.st.Type, "error": err.Error()}
 	for k, v := range x.details {
 		if _, ok := d[k]; !ok {
@@ -515,6 +517,37 @@ func (r *Runner) removeStaleTemps() {
 				}
 			}
 		}
+	}
+}
+
+// noteTaker is an Operator that keeps notes of a step: slips (an answer
+// that was not one, a file that could not be read, a wrong passphrase,
+// never the passphrase) and remarks participants typed.
+type noteTaker interface{ takeNotes() []string }
+
+// retrier is an Operator with a person behind it, who can answer again: a
+// mismatch is asked again instead of ending the step.
+type retrier interface{ interactive() bool }
+
+// canRetry reports whether the operator can answer again.
+func (r *Runner) canRetry() bool {
+	rt, ok := r.opts.Operator.(retrier)
+	return ok && rt.interactive()
+}
+
+// collectNotes moves the operator's notes into the step's details, as
+// note.1, note.2, ...
+func (r *Runner) collectNotes(x *stepRun) {
+	n, ok := r.opts.Operator.(noteTaker)
+	if !ok {
+		return
+	}
+	for _, s := range n.takeNotes() {
+		i := 1
+		for x.details[fmt.Sprintf("note.%d", i)] != "" {
+			i++
+		}
+		x.details[fmt.Sprintf("note.%d", i)] = s
 	}
 }
 

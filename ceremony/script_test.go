@@ -433,7 +433,7 @@ func TestParseRejects(t *testing.T) {
 
 		// Parameters.
 		{name: "unknown --param", params: map[string]string{"ksrr": "x.xml"},
-			sentinel: ErrInvalid, text: `--param ksrr: the script has no parameter "ksrr" (it has: bits, date, ksr, number)`},
+			sentinel: ErrInvalid, text: `--param ksrr: the script has no parameter "ksrr" (did you mean "ksr"?); it has: bits, date, ksr, number`},
 		{name: "unknown reference", changes: []change{{"ksr: ${ksr}", "ksr: ${ksr_file}"}},
 			sentinel: ErrInvalid, path: "acts[2].steps[0].ksr", lineAt: "ksr: ${ksr_file}", text: "${ksr_file} is not a parameter of the script"},
 		{name: "reference in a list", changes: []change{{"witnesses: [tcr1]", "witnesses: [\"${who}\"]"}},

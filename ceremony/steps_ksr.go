@@ -123,21 +123,52 @@ func runKSRHash(r *Runner, x *stepRun) error {
 		n = defaultWords
 	}
 	words := pgpwords.Encode(l.sha256[:])
-	r.printf("  KSR %s\n  SHA-256:   %s\n  PGP Words: %s\n", filepath.Base(l.path), hex.EncodeToString(l.sha256[:]), strings.Join(words, " "))
-	got, err := r.opts.Operator.Words(x.info, fmt.Sprintf("type the last %d PGP words as the zone maintainer reads them", n))
-	if err != nil {
-		return err
-	}
-	want := words[len(words)-n:]
-	if !strings.EqualFold(strings.Join(strings.Fields(got), " "), strings.Join(want, " ")) {
-		return fmt.Errorf("%w: the words typed (%q) are not the last %d PGP words of the KSR's SHA-256 (%q): this is not the KSR the zone maintainer sent",
-			ErrStepFailed, clip(got), n, strings.Join(want, " "))
+	// Heard, not copied: the words come from the zone maintainer's
+	// channel first; ksk shows its own only once they match.
+	r.printf("  KSR %s loaded. The zone maintainer reads the PGP words of its SHA-256 over the independent channel.\n", filepath.Base(l.path))
+	prompt := fmt.Sprintf("type the last %d or more of the %d PGP words as you hear them", n, len(words))
+	for attempt := 1; ; attempt++ {
+		got, err := r.opts.Operator.Words(x.info, prompt)
+		if err != nil {
+			return err
+		}
+		typed := strings.Fields(got)
+		why := matchWords(typed, words, n)
+		if why == "" {
+			x.details["words_matched"] = strconv.Itoa(len(typed))
+			break
+		}
+		if !r.canRetry() {
+			return fmt.Errorf("%w: %s: this is not the KSR the zone maintainer sent", ErrStepFailed, why)
+		}
+		x.details[fmt.Sprintf("mismatch.%d", attempt)] = why
+		r.printf("  %s. Listen again and type the words again.\n", why)
+		prompt = fmt.Sprintf("type the last %d or more PGP words again", n)
 	}
 	l.hashRun = true
 	x.details["ksr_sha256"] = hex.EncodeToString(l.sha256[:])
-	x.details["words_matched"] = strconv.Itoa(n)
-	r.printf("  The last %d words match.\n", n)
+	r.printf("  The words match. The KSR's SHA-256:\n  %s\n  PGP Words: %s\n", hex.EncodeToString(l.sha256[:]), strings.Join(words, " "))
 	return nil
+}
+
+// matchWords compares the words typed with the last len(typed) words of
+// want, word by word, and says what is wrong ("" when they match): too
+// few, too many, or the first word that differs, by its position in the
+// 32 (never showing the expected word, which is to be heard, not read).
+func matchWords(typed, want []string, min int) string {
+	switch {
+	case len(typed) < min:
+		return fmt.Sprintf("%d words typed; at least %d are needed", len(typed), min)
+	case len(typed) > len(want):
+		return fmt.Sprintf("%d words typed; the hash has %d", len(typed), len(want))
+	}
+	off := len(want) - len(typed)
+	for i, w := range typed {
+		if !strings.EqualFold(w, want[off+i]) {
+			return fmt.Sprintf("word %d of %d differs (typed %q)", off+i+1, len(want), clip(w))
+		}
+	}
+	return ""
 }
 
 // runSign: sign the loaded KSR with the configuration's schema and the
