@@ -266,6 +266,43 @@ func (t *Terminal) Credentials(x StepInfo, holders []string) ([]PresentedCredent
 	}
 }
 
+// CredentialFile asks for one credential file at an interactive quorum
+// step; an empty line returns done.
+func (t *Terminal) CredentialFile(x StepInfo) (path string, data []byte, done bool, err error) {
+	for {
+		path, err := t.answer(x, "Credential file (empty line when the holders present are done): ")
+		if err != nil {
+			return "", nil, false, err
+		}
+		path = strings.TrimSpace(path)
+		if path == "" {
+			return "", nil, true, nil
+		}
+		data, err := readSmall(path, 64<<10)
+		if err != nil {
+			t.note("credential file %q could not be read (%v); asked again", path, errors.Unwrap(err))
+			fmt.Fprintf(t.Out, "  Cannot read %s: %v. Give the file again.\n", path, err)
+			continue
+		}
+		return path, data, false, nil
+	}
+}
+
+// CredentialPassphrase asks the holder of a credential for its passphrase.
+func (t *Terminal) CredentialPassphrase(x StepInfo, holder string) ([]byte, error) {
+	return t.secret(fmt.Sprintf("Passphrase for %s (not shown): ", holder))
+}
+
+// QuorumDone asks, at an empty line, whether the holders present are done
+// although the quorum is not met.
+func (t *Terminal) QuorumDone(x StepInfo, status string) (bool, error) {
+	s, err := t.answer(x, fmt.Sprintf("[%s] %s. Are the holders present done? Type done to end the step without the quorum, anything else to go on: ", x.Number, status))
+	if err != nil {
+		return false, err
+	}
+	return strings.EqualFold(strings.TrimSpace(s), "done"), nil
+}
+
 // Secret implements Operator.
 func (t *Terminal) Secret(x StepInfo, what string) ([]byte, error) {
 	return t.secret(fmt.Sprintf("[%s] %s: %s (not shown): ", x.Number, x.Actor, what))

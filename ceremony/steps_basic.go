@@ -94,12 +94,13 @@ func runSeal(r *Runner, x *stepRun) error {
 	default:
 		return fmt.Errorf("%w: attestation key %q is %s; a seal takes ECDSA P-256 (Rekor's choice), Ed25519 or RSA/SHA-256", ErrStepFailed, x.st.Key, key.Algorithm())
 	}
-	before := r.log.Head()
+	upTo := r.log.Seq()
 	if _, err := r.log.Seal(x.ps.ID, x.st.Actor, key); err != nil {
 		return fmt.Errorf("%w: seal: %w", ErrEnvironment, err)
 	}
 	fp, _, _ := attest.KeyFingerprint(key.Public())
-	r.printf("  Sealed head %s\n    %s\n  with %s key %q (SHA-256 of its public key %s)\n", before, before.Words(), key.Algorithm(), x.st.Key, fp)
+	// No head here: the one to write down is printed once, at the end.
+	r.printf("  Sealed: the %s key %q (SHA-256 of its public key %s) signed the log up to entry %d.\n", key.Algorithm(), x.st.Key, fp, upTo)
 	x.details["sealed_seq"] = strconv.FormatInt(r.log.Seq(), 10)
 	return nil
 }

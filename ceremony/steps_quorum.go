@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/hsm"
@@ -62,6 +63,15 @@ func (r *Runner) presentCredentials(x *stepRun, pq *plannedQuorum) ([]quorum.Ope
 		holders[i] = h.Name
 	}
 	r.printf("  Quorum %s: %d of %d (%s), roster %s\n", pq.ID, pq.roster.M, pq.roster.N, pq.Purpose, pq.roster.ID)
+	// With every holder's credential pinned (a manifest, or a pin per
+	// participant), a file that is none of them is refused unopened.
+	var opts quorum.OpenOptions
+	if len(pq.pins) == len(pq.roster.Holders) {
+		opts.Pinned = slices.Collect(maps.Values(pq.pins))
+	}
+	if ca, ok := r.opts.Operator.(credentialAsker); ok {
+		return r.askCredentials(x, pq, ca, opts)
+	}
 	presented, err := r.opts.Operator.Credentials(x.info, holders)
 	defer func() {
 		for i := range presented {
@@ -70,12 +80,6 @@ func (r *Runner) presentCredentials(x *stepRun, pq *plannedQuorum) ([]quorum.Ope
 	}()
 	if err != nil {
 		return nil, err
-	}
-	// With every holder's credential pinned (a manifest, or a pin per
-	// participant), a file that is none of them is refused unopened.
-	var opts quorum.OpenOptions
-	if len(pq.pins) == len(pq.roster.Holders) {
-		opts.Pinned = slices.Collect(maps.Values(pq.pins))
 	}
 	opened := make([]quorum.Opened, len(presented))
 	for i, c := range presented {
@@ -88,6 +92,111 @@ func (r *Runner) presentCredentials(x *stepRun, pq *plannedQuorum) ([]quorum.Ope
 		}
 	}
 	return opened, nil
+}
+
+// credentialAsker is an Operator with people at the keyboard, asked for
+// one credential at a time so that each gets its verdict at once.
+type credentialAsker interface {
+	CredentialFile(x StepInfo) (path string, data []byte, done bool, err error)
+	CredentialPassphrase(x StepInfo, holder string) ([]byte, error)
+	QuorumDone(x StepInfo, status string) (bool, error)
+}
+
+// maxPassphraseAttempts is how many passphrases a holder may type for one
+// credential file before it is recorded as not counted.
+const maxPassphraseAttempts = 3
+
+// askCredentials runs a quorum step with people: one credential at a
+// time, opened at once, with its verdict (whose it is, counted or why
+// not, how many more are needed); a wrong passphrase is asked again (3
+// attempts), a duplicate or a stranger's file is said so; an empty line
+// ends the step when the quorum is met, and otherwise only once the
+// holders say they are done. Slips are noted, never a passphrase.
+func (r *Runner) askCredentials(x *stepRun, pq *plannedQuorum, ca credentialAsker, opts quorum.OpenOptions) ([]quorum.Opened, error) {
+	byPin := map[string]string{}
+	for h, fp := range pq.pins {
+		byPin[fp] = h
+	}
+	m := pq.roster.M
+	var opened []quorum.Opened
+	counted := map[string]bool{} // holders whose credential is in
+	for {
+		path, data, done, err := ca.CredentialFile(x.info)
+		if err != nil {
+			return opened, err
+		}
+		if done {
+			if len(counted) >= m {
+				return opened, nil
+			}
+			stop, err := ca.QuorumDone(x.info, fmt.Sprintf("%d of %d needed valid credentials are in", len(counted), m))
+			if err != nil {
+				return opened, err
+			}
+			if stop {
+				return opened, nil
+			}
+			r.notef(x, "an empty line with %d of %d valid credentials in; the holders went on", len(counted), m)
+			continue
+		}
+		who := byPin[quorum.Fingerprint(data)]
+		if who == "" {
+			who = "the holder of " + filepath.Base(path)
+		}
+		var o quorum.Opened
+		for attempt := 1; ; attempt++ {
+			pass, err := ca.CredentialPassphrase(x.info, who)
+			if err != nil {
+				clear(pass)
+				return opened, err
+			}
+			o = quorum.OpenWithOptions(path, data, pass, opts)
+			clear(pass)
+			if !errors.Is(o.Err, quorum.ErrWrongPassphrase) || attempt == maxPassphraseAttempts {
+				break
+			}
+			r.notef(x, "wrong passphrase for %s's credential (attempt %d of %d)", who, attempt, maxPassphraseAttempts)
+			r.printf("  Wrong passphrase for %s's credential (attempt %d of %d); type it again.\n", who, attempt, maxPassphraseAttempts)
+		}
+		if o.Err == nil {
+			if pin, ok := pq.pins[o.Holder]; ok && pin != o.Fingerprint {
+				o.Err = fmt.Errorf("%w: %s is not the credential the script registers for %s (sha256 %s)", quorum.ErrUnknownHolder, o.Fingerprint, o.Holder, pin)
+			}
+		}
+		var verdict string
+		switch {
+		case o.Err == nil && o.RosterID != pq.roster.ID:
+			verdict = fmt.Sprintf("NOT counted: issued for roster %s, not %s", o.RosterID, pq.roster.ID)
+		case o.Err == nil && counted[o.Holder]:
+			verdict = fmt.Sprintf("NOT counted: %s's credential is already in (duplicate)", o.Holder)
+		case o.Err == nil:
+			counted[o.Holder] = true
+			verdict = fmt.Sprintf("valid, %s's", o.Holder)
+		case errors.Is(o.Err, quorum.ErrWrongPassphrase):
+			verdict = fmt.Sprintf("NOT counted: wrong passphrase %d times", maxPassphraseAttempts)
+		default:
+			verdict = fmt.Sprintf("NOT counted: %v", o.Err)
+		}
+		if strings.HasPrefix(verdict, "NOT") {
+			r.notef(x, "credential %s: %s", filepath.Base(path), verdict)
+		}
+		opened = append(opened, o)
+		r.printf("  Credential %d (%s): %s. %d of %d needed are in", len(opened), filepath.Base(path), verdict, len(counted), m)
+		if more := m - len(counted); more > 0 {
+			r.printf("; %d more needed.\n", more)
+		} else {
+			r.printf(": the quorum is met (an empty line ends the step).\n")
+		}
+	}
+}
+
+// notef adds a note to the step being run.
+func (r *Runner) notef(x *stepRun, format string, args ...any) {
+	i := 1
+	for x.details[fmt.Sprintf("note.%d", i)] != "" {
+		i++
+	}
+	x.details[fmt.Sprintf("note.%d", i)] = fmt.Sprintf(format, args...)
 }
 
 // logQuorumFiles records the files that define a quorum as read by the

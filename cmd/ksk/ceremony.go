@@ -191,7 +191,7 @@ not usable; 3 HSM or environment error; 130 interrupted.`,
 					"head_pgp_words": res.Head.Words(), "entries": res.Entries, "resumed": res.Resumed, "skipped": res.Skipped,
 					"outputs": res.Outputs, "transcript": transcript})
 			}
-			fmt.Fprintf(a.out, "\nCeremony complete.\nLog: %s (%d entries)\nHead: %s\nPGP Words: %s\n", res.Log, res.Entries, res.Head, res.Head.Words())
+			fmt.Fprintf(a.out, "\nCeremony complete.\nLog: %s (%d entries)\n\nWrite this head on the paper script; it is the head ksk log verify --head checks:\nHead: %s\nPGP Words: %s\n\n", res.Log, res.Entries, res.Head, res.Head.Words())
 			for _, o := range res.Outputs {
 				fmt.Fprintf(a.out, "Output: %s\n", o)
 			}

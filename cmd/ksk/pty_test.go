@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/ksk-dev/ksk/attest"
+	"github.com/ksk-dev/ksk/internal/testenv"
+)
+
+// ptySession drives a process on a pseudo-terminal as a person would:
+// it waits for a prompt (output that ends in ": " and then stays quiet)
+// and types a line.
+type ptySession struct {
+	t    *testing.T
+	f    *os.File
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	seen int // how much of buf the last prompt consumed
+	done chan struct{}
+}
+
+func startPTY(t *testing.T, cmd *exec.Cmd) *ptySession {
+	t.Helper()
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 200})
+	if err != nil {
+		t.Fatalf("start on a pseudo-terminal: %v", err)
+	}
+	s := &ptySession{t: t, f: f, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		b := make([]byte, 4096)
+		for {
+			n, err := f.Read(b)
+			s.mu.Lock()
+			s.buf.Write(b[:n])
+			s.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { f.Close() })
+	return s
+}
+
+// prompt waits for the next prompt and returns the output since the last
+// one; ok is false when the process ended instead.
+func (s *ptySession) prompt() (string, bool) {
+	deadline := time.Now().Add(60 * time.Second)
+	last, quiet := -1, time.Time{}
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return s.buf.String()[s.seen:], false
+		default:
+		}
+		s.mu.Lock()
+		out := s.buf.String()
+		s.mu.Unlock()
+		if len(out) != last {
+			last, quiet = len(out), time.Now()
+		} else if time.Since(quiet) > 150*time.Millisecond && strings.HasSuffix(strings.TrimRight(out, " "), ":") && len(out) > s.seen {
+			text := out[s.seen:]
+			s.seen = len(out)
+			return text, true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.t.Fatalf("no prompt within 60 s; output so far:\n%s", lastLines(s.buf.String(), 30))
+	return "", false
+}
+
+func (s *ptySession) send(line string) {
+	if _, err := io.WriteString(s.f, line+"\r"); err != nil {
+		s.t.Fatalf("type %q: %v", line, err)
+	}
+}
+
+// TestCeremonyPTYSlips runs the quarterly signing at a real (pseudo-)
+// terminal with the slips people make in the room: an empty line and
+// "Yes" at confirmations, a remark with !note, a wrong witness signature
+// path, a wrong passphrase, the same credential twice and a misheard PGP
+// word. Each is asked again, none ends the ceremony, each is a note in
+// the log, no secret reaches the screen or the log, and the SKR is byte
+// for byte the one a run from an answers file signs.
+func TestCeremonyPTYSlips(t *testing.T) {
+	sshKeygen := testenv.RequireTool(t, "ssh-keygen", "openssh-client")
+	e := stageCeremony(t)
+	bin := buildFaultKSK(t)
+
+	code, out, errOut := runKSK(t, "", e.quarterlyArgs("ref", e.path("quarterly-answers.yaml"))...)
+	if code != 0 {
+		t.Fatalf("reference run: exit %d\n%s%s", code, lastLines(out, 20), errOut)
+	}
+	ref := readFileT(t, e.path("out", "skr-ref.xml"))
+
+	args := e.quarterlyArgs("pty", "")
+	var cargs []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--answers" {
+			i++ // a person at the terminal instead
+			continue
+		}
+		cargs = append(cargs, args[i])
+	}
+	script, err := filepath.Abs(quarterlyScript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cargs[2] = script
+	cmd := exec.Command(bin, cargs...)
+	cmd.Env = os.Environ()
+	s := startPTY(t, cmd)
+
+	headRe := regexp.MustCompile(`echo ([0-9a-f]{64}) \| ssh-keygen`)
+	whoRe := regexp.MustCompile(`\] (\w+): sign the head`)
+	words := strings.Fields(e.words)
+	creds := []string{"co1", "co1", "co3", "co6"} // co1 twice: a duplicate
+	var confirms, sigAsks, passAsks, wordAsks int
+	var credNow string
+	for {
+		text, ok := s.prompt()
+		if !ok {
+			break
+		}
+		last := text[strings.LastIndex(text, "\n")+1:]
+		switch {
+		case strings.Contains(last, "type yes to confirm, or no to record an exception:"):
+			confirms++
+			switch confirms {
+			case 1:
+				s.send("") // Enter instead of yes
+			case 2:
+				s.send("Yes")
+			case 3:
+				s.send("!note camera 2 restarted")
+			default:
+				s.send("yes")
+			}
+		case strings.Contains(last, "Signature file:"):
+			sigAsks++
+			m, w := headRe.FindAllStringSubmatch(text, -1), whoRe.FindAllStringSubmatch(text, -1)
+			if sigAsks == 1 {
+				s.send(e.path("witnesses", "no-such.sig")) // a wrong path
+				continue
+			}
+			if len(m) == 0 || len(w) == 0 {
+				// Asked again after the wrong path: the last instructions stand.
+				m, w = headRe.FindAllStringSubmatch(s.buf.String(), -1), whoRe.FindAllStringSubmatch(s.buf.String(), -1)
+			}
+			head, who := m[len(m)-1][1], w[len(w)-1][1]
+			msg := filepath.Join(t.TempDir(), "head")
+			writeFileAt(t, msg, head+"\n", 0o600)
+			c := exec.Command(sshKeygen, "-Y", "sign", "-n", attest.WitnessNamespace, "-f", e.path("witnesses", who), msg)
+			if o, err := c.CombinedOutput(); err != nil {
+				t.Fatalf("ssh-keygen -Y sign: %v\n%s", err, o)
+			}
+			s.send(msg + ".sig")
+		case strings.Contains(last, "Credential file (empty line"):
+			if len(creds) == 0 {
+				s.send("")
+				continue
+			}
+			credNow, creds = creds[0], creds[1:]
+			s.send(e.path("credentials", "kmf-east-co."+credNow+".age"))
+		case strings.Contains(last, "Passphrase for"):
+			passAsks++
+			if passAsks == 1 {
+				s.send("not-the-passphrase")
+				continue
+			}
+			var i int
+			fmt.Sscanf(credNow, "co%d", &i)
+			s.send(e.secrets[i-1])
+		case strings.Contains(last, "PGP words"):
+			wordAsks++
+			if wordAsks == 1 {
+				wrong := append([]string{"aardvark"}, words[1:]...) // the first word misheard
+				s.send(strings.Join(wrong, " "))
+				continue
+			}
+			s.send(e.words)
+		default:
+			t.Fatalf("an unexpected prompt %q; output:\n%s", last, lastLines(text, 15))
+		}
+	}
+	err = cmd.Wait()
+	screen := s.buf.String()
+	if err != nil {
+		t.Fatalf("the ceremony at the terminal: %v\n%s", err, lastLines(screen, 30))
+	}
+	for _, want := range []string{"that is not an answer", "Noted in the record", "Give the signature file again",
+		"Wrong passphrase for co1's credential (attempt 1 of 3)", "(duplicate)", "word 29 of 32 differs", "Write this head on the paper script"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the screen lacks %q", want)
+		}
+	}
+	if strings.Count(screen, "Head: ") != 1 {
+		t.Errorf("%d heads printed, want one to write down", strings.Count(screen, "Head: "))
+	}
+	if got := readFileT(t, e.path("out", "skr-pty.xml")); got != ref {
+		t.Error("the SKR signed at the terminal differs from the answers file run's")
+	}
+	log := readFileT(t, e.path("ceremony-pty.log"))
+	for _, want := range []string{"an empty line", "camera 2 restarted", "no-such.sig", "wrong passphrase for co1's credential", "duplicate", "word 29 of 32 differs"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log has no note of %s", want)
+		}
+	}
+	e.noSecrets(t, screen, log)
+	if strings.Contains(screen+log, "not-the-passphrase") {
+		t.Error("the wrong passphrase was shown or recorded")
+	}
+	if code, rep := logVerify(t, e.path("ceremony-pty.log"), "--attestation-key", e.path("media", "ksk-attestation.pem")); code != 0 || rep["status"] != "VALID" {
+		t.Errorf("the log: exit %d %v", code, rep["findings"])
+	}
+}
