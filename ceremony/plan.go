@@ -2,6 +2,7 @@ package ceremony
 
 import (
 	"fmt"
+	"golang.org/x/crypto/ssh"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -133,8 +134,12 @@ func (p *Plan) WriteText(w io.Writer) error {
 		if pp.SSHKey != "" {
 			id = pp.SSHKey
 		}
-		if len(id) > 24 {
-			id = id[:24] + "..."
+		if pp.SSHKey != "" {
+			// The key's SHA256 fingerprint, in full, as ssh-keygen -l
+			// prints it; a credential pin is shown whole.
+			if k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(pp.SSHKey)); err == nil {
+				id = ssh.FingerprintSHA256(k)
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", pp.ID, pp.Name, pp.Role, orDash(id))
 	}
@@ -145,7 +150,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "HSM %s: token %q%s %s\n", h.ID, h.Token, serialText(h.TokenSerial), h.Description)
 	}
 	for _, q := range s.Quorums {
-		fmt.Fprintf(w, "Quorum %s (%s): %d of %d, roster %s (digest %s), %d credentials pinned\n", q.ID, q.Purpose, q.M, q.N, q.RosterID, q.RosterDigest[:16]+"...", q.Pinned)
+		fmt.Fprintf(w, "Quorum %s (%s): %d of %d, roster %s (digest %s), %d credentials pinned\n", q.ID, q.Purpose, q.M, q.N, q.RosterID, q.RosterDigest, q.Pinned)
 	}
 	act := ""
 	for _, st := range s.Steps {
