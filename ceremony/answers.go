@@ -47,6 +47,8 @@ type StepAnswers struct {
 	// Signatures are witnesses' signature files made beforehand, by
 	// participant.
 	Signatures map[string]string `yaml:"signatures"`
+	// Values are the values of a record step, by value id.
+	Values map[string]string `yaml:"values"`
 	// Repeat says to repeat this step if it touched the HSM and was left
 	// unfinished by an interrupted run.
 	Repeat bool `yaml:"repeat"`
@@ -179,6 +181,15 @@ func (a *Answers) Words(x StepInfo, _ string) (string, error) {
 		return "", a.missing(x, "words")
 	}
 	return s.Words, nil
+}
+
+// Value implements Operator: the step's values.ID.
+func (a *Answers) Value(x StepInfo, id, _ string) (string, error) {
+	v := strings.TrimSpace(a.f.Steps[x.ID].Values[id])
+	if v == "" {
+		return "", a.missing(x, "values."+id)
+	}
+	return v, nil
 }
 
 // Credentials implements Operator.

@@ -257,6 +257,8 @@ func (p *Plan) stepFiles(st *Step) (in, out []string) {
 	switch st.Type {
 	case TypeRekorPublish:
 		add(&in, st.RekorKey)
+	case TypeRecord:
+		add(&in, st.CompareLog)
 	case TypeKSRLoad:
 		add(&in, st.KSR, st.PreviousSKR, st.Policy)
 	case TypeSign:

@@ -24,6 +24,7 @@ const (
 	TypeSeal             = "seal"
 	TypeKeyDestroy       = "key-destroy"
 	TypeNotify           = "notify"
+	TypeRecord           = "record"
 	TypeRekorPublish     = "rekor-publish"
 )
 
@@ -103,6 +104,8 @@ func init() {
 			summary: "destroy a key pair in the HSM, recording what was destroyed", run: runKeyDestroy},
 		TypeRekorPublish: {fields: []string{"hsm", "key", "rekor_url", "rekor_key"}, required: []string{"hsm", "key", "rekor_url", "rekor_key"}, touchesHSM: true,
 			summary: "publish the log's head in a Rekor transparency log, signed by the attestation key; the answer is verified against the pinned Rekor key and stored beside the log", run: runRekorPublish},
+		TypeRecord: {fields: []string{"values", "compare_log"}, required: []string{"values"},
+			summary: "the actor reads out values (bag numbers, serials, the time) that the log stores; with compare_log, each is compared with the previous ceremony's, and a difference is an exception the witnesses acknowledge", run: runRecord},
 		TypeNotify: {fields: []string{"recipients"}, required: []string{"recipients"},
 			summary: "the actor informs the recipients (the text says what); the log records that they were told", run: runNotify},
 		TypeSeal: {fields: []string{"hsm", "key"}, required: []string{"hsm", "key"}, touchesHSM: true, selfRecording: true,

@@ -62,6 +62,9 @@ type Operator interface {
 	// Witness asks a witness to sign message (the head, in hex, and a
 	// newline) in the namespace of attest.WitnessNamespace.
 	Witness(x StepInfo, who string, message []byte) (WitnessInput, error)
+	// Value asks the actor of a record step for one value, read out: id
+	// names it in the log and in answers files, label is what is asked.
+	Value(x StepInfo, id, label string) (string, error)
 	// Repeat asks whether to repeat a step that touched the HSM, was
 	// started and not recorded as done: true only on an explicit yes.
 	Repeat(x StepInfo, why string) (bool, error)
@@ -301,6 +304,20 @@ func (t *Terminal) QuorumDone(x StepInfo, status string) (bool, error) {
 		return false, err
 	}
 	return strings.EqualFold(strings.TrimSpace(s), "done"), nil
+}
+
+// Value implements Operator: an empty answer is asked again.
+func (t *Terminal) Value(x StepInfo, _, label string) (string, error) {
+	for {
+		s, err := t.answer(x, fmt.Sprintf("[%s] %s: %s: ", x.Number, x.Actor, label))
+		if err != nil {
+			return "", err
+		}
+		if v := strings.TrimSpace(s); v != "" {
+			return v, nil
+		}
+		t.note("an empty answer for %q; asked again", label)
+	}
 }
 
 // Secret implements Operator.

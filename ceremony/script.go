@@ -192,8 +192,26 @@ type Step struct {
 	RekorURL string `yaml:"rekor_url"`
 	RekorKey string `yaml:"rekor_key"`
 
+	// Values are what a record step has the actor read out and stores in
+	// the log (tamper-evident bag numbers, serial numbers, the time).
+	Values []RecordValue `yaml:"values"`
+	// CompareLog is a previous ceremony's log: a record step compares
+	// each value with the one recorded there under the same id (the bag
+	// a safe was sealed in last time), and a difference is an exception
+	// the witnesses acknowledge.
+	CompareLog string `yaml:"compare_log"`
+
 	// set by Load
 	line int
+}
+
+// RecordValue is one value a record step stores.
+type RecordValue struct {
+	// ID names the value in the log (value.ID) and across ceremonies:
+	// the same id in the previous ceremony's log is the value compared.
+	ID string `yaml:"id"`
+	// Label is what the actor is asked for ("HSM bag number").
+	Label string `yaml:"label"`
 }
 
 // Skipped reports whether the step's when is false.

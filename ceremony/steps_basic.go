@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -115,3 +116,92 @@ func (r *Runner) token(id string) (*hsm.Token, error) {
 }
 
 func fingerprint(k ssh.PublicKey) string { return ssh.FingerprintSHA256(k) }
+
+// runRecord: the actor reads out each value, which the log stores as
+// value.ID. With compare_log, each is compared with the last value of the
+// same id in that (previous) ceremony's log: a match is recorded with the
+// entry it matches, a difference is an exception that the witnesses
+// acknowledge at a confirmation (recorded as exception.ID), or the step
+// fails.
+func runRecord(r *Runner, x *stepRun) error {
+	st := x.st
+	var prev map[string]previousValue
+	if st.CompareLog != "" {
+		path := r.plan.File(st.CompareLog)
+		var err error
+		if prev, err = previousValues(path); err != nil {
+			return fmt.Errorf("%w: compare_log %s: %w", ErrStepFailed, st.CompareLog, err)
+		}
+		if err := x.addFile(r, path, attest.Read); err != nil {
+			return err
+		}
+	}
+	for _, v := range st.Values {
+		label := v.Label
+		if label == "" {
+			label = v.ID
+		}
+		got, err := r.opts.Operator.Value(x.info, v.ID, label)
+		if err != nil {
+			return err
+		}
+		got = strings.TrimSpace(got)
+		if err := attest.CheckText(label, got); err != nil {
+			return fmt.Errorf("%w: %w", ErrStepFailed, err)
+		}
+		x.details["value."+v.ID] = got
+		r.printf("  %s: %s\n", label, got)
+		if st.CompareLog == "" {
+			continue
+		}
+		p, ok := prev[v.ID]
+		switch {
+		case !ok:
+			x.details["previous."+v.ID] = "none"
+			r.printf("    (the previous ceremony's log records no %s)\n", v.ID)
+		case p.value == got:
+			x.details["previous."+v.ID] = fmt.Sprintf("matches seq %d (%s)", p.seq, p.step)
+			r.printf("    matches the previous ceremony's record (seq %d, %s)\n", p.seq, p.step)
+		default:
+			why := fmt.Sprintf("%s is %q, but the previous ceremony's log recorded %q (seq %d, %s)", label, got, p.value, p.seq, p.step)
+			r.printf("  EXCEPTION: %s\n", why)
+			if err := r.opts.Operator.Confirm(x.info, "  The witnesses acknowledge this exception?"); err != nil {
+				return fmt.Errorf("%w: %s; not acknowledged: %w", ErrStepFailed, why, err)
+			}
+			x.details["exception."+v.ID] = why + "; acknowledged"
+		}
+	}
+	return nil
+}
+
+// previousValue is a value a record step of another ceremony stored.
+type previousValue struct {
+	value, step string
+	seq         int64
+}
+
+// previousValues reads the value.ID details of every record entry of a
+// ceremony log, verified as a chain, the last of each id winning.
+func previousValues(path string) (map[string]previousValue, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]previousValue{}
+	_, err = attest.Verify(f, attest.VerifyOptions{InProgress: true, OnEntry: func(e *attest.Entry, _ attest.Hash, _ int) error {
+		if e.Details["type"] != TypeRecord || e.Details["status"] != StatusDone {
+			return nil
+		}
+		for k, v := range e.Details {
+			if id, ok := strings.CutPrefix(k, "value."); ok {
+				out[id] = previousValue{value: v, step: e.Step, seq: e.Seq}
+			}
+		}
+		return nil
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

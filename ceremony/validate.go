@@ -276,6 +276,18 @@ func (v *validator) step(st *Step, path string, people map[string]*Participant, 
 		} else if st.Bits != 0 && !slices.Contains(hsm.RSABits, st.Bits) || st.Bits != 0 && !alg.IsRSA() {
 			v.fail(path+".bits", "bits is for RSA keys only, and one of %v", hsm.RSABits)
 		}
+	case TypeRecord:
+		ids := map[string]bool{}
+		for i, rv := range st.Values {
+			vp := fmt.Sprintf("%s.values[%d]", path, i)
+			switch {
+			case !idPattern.MatchString(rv.ID):
+				v.fail(vp+".id", "want lower-case letters, digits, - and _, got %q", rv.ID)
+			case ids[rv.ID]:
+				v.fail(vp+".id", "value %q is recorded twice in this step", rv.ID)
+			}
+			ids[rv.ID] = true
+		}
 	case TypeWitness:
 		seen := map[string]bool{}
 		for i, w := range st.Witnesses {

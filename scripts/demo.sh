@@ -142,12 +142,14 @@ format: ksk-answers-v1
 confirm_all: true
 steps:
   act1.attendance: {ssh_keys: $witness_keys}
+  act2.equipment-safe: {values: {hsm_bag: "BB46610101", laptop_bag: "BB46610102"}}
   act3.present-credentials:
     credentials:
       - {file: credentials/kmf-east-co.co1.age, passphrase_file: secrets/co1.pass}
       - {file: credentials/kmf-east-co.co3.age, passphrase_file: secrets/co3.pass}
       - {file: credentials/kmf-east-co.co6.age, passphrase_file: secrets/co6.pass}
   act4.ksr-hash: {words: "$words"}
+  act5.return-equipment: {values: {hsm_bag: "BB46610201", laptop_bag: "BB46610202"}}
   act5.sign-off: {ssh_keys: $witness_keys}
 YAML
 

@@ -178,9 +178,11 @@ func (e *ceremonyEnv) writeAnswersRaw(t *testing.T, name, creds, extra string) s
 confirm_all: true
 steps:
   act1.attendance: {ssh_keys: `+witnesses+`}
+  act2.equipment-safe: {values: {hsm_bag: "BB1001", laptop_bag: "BB1002"}}
   act3.present-credentials:
     credentials:
 `+creds+`  act4.ksr-hash: {words: "`+e.words+`"}
+  act5.return-equipment: {values: {hsm_bag: "BB2001", laptop_bag: "BB2002"}}
   act5.sign-off: {ssh_keys: `+witnesses+`}
 `+extra, 0o644)
 	return p
@@ -740,5 +742,46 @@ func TestCeremonyPreflight(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCeremonyRecordCompare: the quarterly signing records the bag numbers
+// read out of the safe and sealed into it, and with --param previous_log
+// compares what comes out with what the last ceremony sealed in: equal
+// numbers are recorded as matching that entry; a different one is an
+// exception that the witnesses acknowledge (recorded), or, not
+// acknowledged, stops the ceremony.
+func TestCeremonyRecordCompare(t *testing.T) {
+	e := stageCeremony(t)
+	answers := readFileT(t, e.path("quarterly-answers.yaml"))
+	if code, out, errOut := runKSK(t, "", e.quarterlyArgs("a", e.path("quarterly-answers.yaml"))...); code != 0 {
+		t.Fatalf("first ceremony: exit %d\n%s%s", code, lastLines(out, 20), errOut)
+	}
+	matching := e.path("answers-match.yaml")
+	writeFileAt(t, matching, strings.Replace(answers, `{hsm_bag: "BB1001", laptop_bag: "BB1002"}`, `{hsm_bag: "BB2001", laptop_bag: "BB2002"}`, 1), 0o644)
+	notAck := e.path("answers-noack.yaml")
+	writeFileAt(t, notAck, strings.Replace(answers, `act2.equipment-safe: {values:`, `act2.equipment-safe: {confirm: false, values:`, 1), 0o644)
+	prev := []string{"--param", "previous_log=ceremony-a.log"}
+
+	code, out, errOut := runKSK(t, "", append(e.quarterlyArgs("b", matching), prev...)...)
+	if code != 0 || !strings.Contains(out, "matches the previous ceremony's record") {
+		t.Fatalf("same bags: exit %d\n%s%s", code, lastLines(out, 20), errOut)
+	}
+	logB := readFileT(t, e.path("ceremony-b.log"))
+	if !strings.Contains(logB, `"previous.hsm_bag":"matches seq`) || !strings.Contains(logB, `"value.hsm_bag":"BB2001"`) || !strings.Contains(logB, "ceremony-a.log") {
+		t.Errorf("the match is not in the log:\n%s", lastLines(logB, 30))
+	}
+
+	code, out, errOut = runKSK(t, "", append(e.quarterlyArgs("c", e.path("quarterly-answers.yaml")), prev...)...)
+	if code != 0 || !strings.Contains(out, `EXCEPTION: HSM tamper-evident bag number is "BB1001", but the previous ceremony's log recorded "BB2001"`) {
+		t.Fatalf("other bags, acknowledged: exit %d\n%s%s", code, lastLines(out, 20), errOut)
+	}
+	if logC := readFileT(t, e.path("ceremony-c.log")); !strings.Contains(logC, `"exception.hsm_bag":`) || !strings.Contains(logC, "acknowledged") {
+		t.Errorf("the exception is not in the log")
+	}
+
+	code, out, errOut = runKSK(t, "", append(e.quarterlyArgs("d", notAck), prev...)...)
+	if code != exitRejected || !strings.Contains(errOut, "not acknowledged") {
+		t.Errorf("other bags, not acknowledged: exit %d\n%s%s", code, lastLines(out, 10), errOut)
 	}
 }

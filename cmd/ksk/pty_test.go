@@ -129,7 +129,7 @@ func TestCeremonyPTYSlips(t *testing.T) {
 	whoRe := regexp.MustCompile(`\] (\w+): sign the head`)
 	words := strings.Fields(e.words)
 	creds := []string{"co1", "co1", "co3", "co6"} // co1 twice: a duplicate
-	var confirms, sigAsks, passAsks, wordAsks int
+	var confirms, sigAsks, passAsks, wordAsks, bags int
 	var credNow string
 	for {
 		text, ok := s.prompt()
@@ -185,6 +185,13 @@ func TestCeremonyPTYSlips(t *testing.T) {
 			var i int
 			fmt.Sscanf(credNow, "co%d", &i)
 			s.send(e.secrets[i-1])
+		case strings.Contains(last, "tamper-evident bag number:"):
+			bags++
+			if bags == 1 {
+				s.send("") // nothing read out yet
+				continue
+			}
+			s.send(fmt.Sprintf("BB%04d", bags))
 		case strings.Contains(last, "PGP words"):
 			wordAsks++
 			if wordAsks == 1 {
