@@ -300,8 +300,8 @@ func TestTerminalConfirm(t *testing.T) {
 		{"yes", true, ""}, // the last line without its newline
 		{"Yes\n", true, ""},
 		{"YES\n", true, ""},
-		{"y\nyes\n", true, ""},          // a slip, asked again
-		{"\n\nyes\n", true, ""},         // empty lines never end it
+		{"y\nyes\n", true, ""},  // a slip, asked again
+		{"\n\nyes\n", true, ""}, // empty lines never end it
 		{"!note the camera is off\nyes\n", true, ""},
 		{"yes please\nno\n", false, `answered "no"`},
 		{"no\n", false, `answered "no"`},

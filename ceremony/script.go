@@ -51,22 +51,22 @@ type Script struct {
 // Meta is a ceremony's metadata.
 type Meta struct {
 	// Name is the ceremony's name, e.g. "KSK Ceremony 57".
-	Name string `yaml:"name"`
+	Name string `yaml:"name" json:"name"`
 	// Number is the ceremony's number in the operator's series.
-	Number int `yaml:"number"`
+	Number int `yaml:"number" json:"number"`
 	// Site is where it takes place.
-	Site string `yaml:"site"`
+	Site string `yaml:"site" json:"site"`
 	// Date is the scheduled date, YYYY-MM-DD.
-	Date string `yaml:"date"`
+	Date string `yaml:"date" json:"date"`
 	// Mode is ModeRehearsal or ModeProduction.
-	Mode string `yaml:"mode"`
+	Mode string `yaml:"mode" json:"mode"`
 	// Description says what the ceremony is for.
-	Description string `yaml:"description"`
+	Description string `yaml:"description" json:"description"`
 	// AllowOutsideDir lets steps write outputs outside the ceremony
 	// directory (--dir): an absolute path or one climbing out with "..".
 	// Without it such a script is refused, so that a parameter cannot
 	// send an output over a file elsewhere on the machine.
-	AllowOutsideDir bool `yaml:"allow_outside_dir"`
+	AllowOutsideDir bool `yaml:"allow_outside_dir" json:"allow_outside_dir"`
 }
 
 // Participant is one person of the ceremony.
@@ -94,15 +94,15 @@ type Participant struct {
 // HSM is a token the ceremony uses.
 type HSM struct {
 	// ID is how steps name the HSM.
-	ID string `yaml:"id"`
+	ID string `yaml:"id" json:"id"`
 	// Description says what the HSM stands for (e.g. "KMF East tier 7").
-	Description string `yaml:"description"`
+	Description string `yaml:"description" json:"description"`
 	// Module is the PKCS#11 module path; empty means $KSK_PKCS11_MODULE.
-	Module string `yaml:"module"`
+	Module string `yaml:"module" json:"module"`
 	// Token is the token label.
-	Token string `yaml:"token"`
+	Token string `yaml:"token" json:"token"`
 	// TokenSerial is the token serial number, instead of or besides Token.
-	TokenSerial string `yaml:"token_serial"`
+	TokenSerial string `yaml:"token_serial" json:"token_serial"`
 }
 
 // Quorum is an M-of-N split of a secret among credential holders.

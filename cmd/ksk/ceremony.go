@@ -45,7 +45,7 @@ touching any HSM; "ksk ceremony run" steps through it, recording every step
 in an attestation log. See docs/ceremonies.md.`,
 		Example: `  ksk ceremony check scripts/ceremonies/quarterly-signing.yaml --dir work/
   ksk ceremony run scripts/ceremonies/quarterly-signing.yaml --dir work/ --log work/ceremony.log`,
-		Args: cobra.NoArgs,
+		Args: subcommandArgs,
 		RunE: needSubcommand,
 	}
 	cmd.AddCommand(newCeremonyCheckCmd(a), newCeremonyRunCmd(a))

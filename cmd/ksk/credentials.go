@@ -40,7 +40,7 @@ passphrase with age and bound to the roster and to the split. M distinct
 valid credentials reconstruct the secret in memory; see docs/quorum.md.`,
 		Example: `  ksk credentials issue --roster roster.yaml --secret-source prompt --out-dir creds/
   ksk credentials check --roster roster.yaml --passphrase-source creds/k.co1.age=prompt creds/k.co1.age`,
-		Args: cobra.NoArgs,
+		Args: subcommandArgs,
 		RunE: needSubcommand,
 	}
 	cmd.AddCommand(newCredentialsIssueCmd(a), newCredentialsCheckCmd(a))

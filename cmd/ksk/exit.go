@@ -73,6 +73,22 @@ func needSubcommand(cmd *cobra.Command, _ []string) error {
 	return usageErrorf("%s needs a subcommand: %s (see %s --help)", cmd.CommandPath(), strings.Join(names, ", "), cmd.CommandPath())
 }
 
+// subcommandArgs is the Args of a command group: an unknown subcommand is
+// a usage error naming the closest ones.
+func subcommandArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if sug := cmd.SuggestionsFor(args[0]); len(sug) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(sug, " or "))
+	}
+	return usageErrorf("%s; see %s --help", msg, cmd.CommandPath())
+}
+
 // silentError is returned when the command has already reported the
 // failure on its output (for example a verify command's findings) and only
 // the exit code remains to be set.

@@ -51,7 +51,7 @@ func newHSMCmd(a *app) *cobra.Command {
 		Example: `  ksk hsm info --module /usr/lib/softhsm/libsofthsm2.so
   KSK_TOKEN=ksk ksk hsm info -o json
   KSK_SO_PIN_SOURCE=prompt ksk hsm unlock --token ksk`,
-		Args: cobra.NoArgs,
+		Args: subcommandArgs,
 		RunE: needSubcommand,
 	}
 	hf.register(cmd)

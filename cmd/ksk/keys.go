@@ -49,7 +49,7 @@ func newKeysCmd(a *app) *cobra.Command {
   ksk keys generate --label ksk-2026 --algorithm RSASHA256 --bits 2048
   ksk keys list
   ksk keys ds --label ksk-2026`,
-		Args: cobra.NoArgs,
+		Args: subcommandArgs,
 		RunE: needSubcommand,
 	}
 	hf.register(cmd)

@@ -74,6 +74,9 @@ type backupJSON struct {
 
 // restoreJSON mirrors the JSON of ksk keys restore.
 type restoreJSON struct {
+	// Error and ExitCode are the JSON error object of a refused restore.
+	Error            string          `json:"error"`
+	ExitCode         int             `json:"exit_code"`
 	Restored         bool            `json:"restored"`
 	Backup           backupKeyView   `json:"backup"`
 	Token            tokenJSON       `json:"token"`

@@ -17,7 +17,7 @@ func newKSRCmd(a *app) *cobra.Command {
 		Long: `Work with Key Signing Requests (KSRs): the XML documents in which a zone's
 ZSK operator asks the KSK operator to sign its DNSKEY RRsets.`,
 		Example: `  ksk ksr verify --at 2017-04-01T00:00:00Z ksr-root-2017-q2-0.xml`,
-		Args:    cobra.NoArgs,
+		Args:    subcommandArgs,
 		RunE:    needSubcommand,
 	}
 	cmd.AddCommand(newKSRVerifyCmd(a))

@@ -26,7 +26,7 @@ docs/attestation-log.md for the format and how to check it by hand.`,
 		Example: `  ksk log verify ceremony.log --head 3f1c...e9 --attestation-key attest.pem
   ksk log show ceremony.log > transcript.txt
   ksk log witness ceremony.log --name alice --key ~/.ssh/id_ed25519`,
-		Args: cobra.NoArgs,
+		Args: subcommandArgs,
 		RunE: needSubcommand,
 	}
 	cmd.AddCommand(newLogVerifyCmd(a), newLogShowCmd(a), newLogWitnessCmd(a), newLogHeadCmd(a), newLogPublishCmd(a))

@@ -37,7 +37,7 @@ which schema signs each coming quarter, with the dates of publication, of
 the end of RFC 5011's 30-day add hold-down, of the rollover, the revocation
 and the removal of the old KSK.`,
 		Example: `  ksk rollover plan --config signer.yaml --current ksk_temp --next ksk_2027 --start 2027-04-01 --out rollover.yaml`,
-		Args:    cobra.NoArgs,
+		Args:    subcommandArgs,
 		RunE:    needSubcommand,
 	}
 	cmd.AddCommand(newRolloverPlanCmd(a))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,11 +26,12 @@ type app struct {
 
 // run builds the command tree, executes it and returns the process exit code.
 func run(args []string, in io.Reader, out, errOut io.Writer) int {
-	a := &app{in: in, out: out, errOut: errOut, output: "text"}
+	cw := &countingWriter{w: out}
+	a := &app{in: in, out: cw, errOut: errOut, output: "text"}
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetIn(in)
-	root.SetOut(out)
+	root.SetOut(cw)
 	root.SetErr(errOut)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -45,8 +47,28 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 	var s silentError
 	if !errors.As(err, &s) {
 		fmt.Fprintf(errOut, "ksk: %v\n", err)
+		// With -o json, a program reading stdout gets the error as JSON
+		// too, unless the command already printed its JSON result.
+		if a.output == "json" && cw.n == 0 {
+			_ = json.NewEncoder(out).Encode(struct {
+				Error    string `json:"error"`
+				ExitCode int    `json:"exit_code"`
+			}{err.Error(), code})
+		}
 	}
 	return code
+}
+
+// countingWriter counts what a command wrote to stdout.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func newRootCmd(a *app) *cobra.Command {

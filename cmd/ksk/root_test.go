@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -40,5 +43,48 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 		if code, _, errOut := runKSK(t, "", args...); code != exitUsage || !strings.HasPrefix(errOut, "ksk: ") {
 			t.Errorf("ksk %v: exit %d, stderr %q; want exit 2 and a reason", args, code, errOut)
 		}
+	}
+}
+
+// TestUnknownSubcommandSuggests: an unknown subcommand of a group is a
+// usage error naming the closest ones.
+func TestUnknownSubcommandSuggests(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"ceremony", "chek"}, "did you mean check?"},
+		{[]string{"log", "verfy", "x"}, "did you mean verify?"},
+		{[]string{"keys", "lst"}, "did you mean list"},
+		{[]string{"ceremony", "zzz"}, `unknown command "zzz" for "ksk ceremony"`},
+	} {
+		code, _, errOut := runKSK(t, "", tt.args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("ksk %v: exit %d %q, want %d with %q", tt.args, code, errOut, exitUsage, tt.want)
+		}
+	}
+}
+
+// TestJSONErrors: with -o json an error is also a JSON object on stdout,
+// {"error", "exit_code"}, unless the command already printed its result;
+// the keys of ceremony check -o json are snake_case.
+func TestJSONErrors(t *testing.T) {
+	code, out, errOut := runKSK(t, "", "ksr", "verify", "-o", "json", filepath.Join(t.TempDir(), "none.xml"))
+	var e struct {
+		Error    string `json:"error"`
+		ExitCode int    `json:"exit_code"`
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil || code != exitUsage || e.ExitCode != exitUsage || !strings.Contains(e.Error, "none.xml") || !strings.Contains(errOut, "none.xml") {
+		t.Errorf("exit %d, stdout %q (%v), stderr %q", code, out, err, errOut)
+	}
+	ce := stageCeremony(t)
+	code, out, errOut = runKSK(t, "", append([]string{"ceremony", "check", "-o", "json", quarterlyScript, "--dir", ce.work}, ce.params...)...)
+	if code != 0 || strings.Contains(out, `"exit_code"`) {
+		t.Errorf("ceremony check: exit %d\n%s%s", code, out, errOut)
+	}
+	if regexp.MustCompile(`"[A-Z][A-Za-z]*":`).MatchString(out) {
+		t.Errorf("a JSON key is not snake_case:\n%s", out)
 	}
 }

@@ -21,7 +21,7 @@ func newSKRCmd(a *app) *cobra.Command {
 		Long: `Work with Signed Key Responses (SKRs): the XML documents in which the KSK
 operator returns a KSR's bundles, each DNSKEY RRset signed by a KSK.`,
 		Example: `  ksk skr verify --anchors root-anchors.xml skr-root-2017-q2-0.xml`,
-		Args:    cobra.NoArgs,
+		Args:    subcommandArgs,
 		RunE:    needSubcommand,
 	}
 	cmd.AddCommand(newSKRVerifyCmd(a))
