@@ -16,6 +16,7 @@ import (
 	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/hsm"
 	"github.com/ksk-dev/ksk/ksr"
+	"golang.org/x/term"
 )
 
 // Step statuses recorded in the log's details.
@@ -516,6 +517,24 @@ func (r *Runner) removeStaleTemps() {
 					r.printf("Removed %s, left by the interrupted run.\n", f)
 				}
 			}
+		}
+	}
+}
+
+// progress returns a progress callback for a step's long work: on a
+// terminal a line rewritten in place ("  3/7 credentials issued"), on
+// anything else (a file, a pipe, -o json's stderr) only the final count.
+func (r *Runner) progress(what string) func(done, total int) {
+	f, ok := r.out.(interface{ Fd() uintptr })
+	tty := ok && f.Fd() != ^uintptr(0) && term.IsTerminal(int(f.Fd()))
+	return func(done, total int) {
+		switch {
+		case tty && done < total:
+			r.printf("\r  %d/%d %s", done, total, what)
+		case tty:
+			r.printf("\r  %d/%d %s\n", done, total, what)
+		case done == total:
+			r.printf("  %d/%d %s\n", done, total, what)
 		}
 	}
 }

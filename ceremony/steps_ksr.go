@@ -224,7 +224,7 @@ func runSign(r *Runner, x *stepRun) error {
 	if err := r.opts.Operator.Confirm(x.info, fmt.Sprintf("  Sign these %d bundles?", len(plan.Summary()))); err != nil {
 		return err
 	}
-	doc, rep, err := plan.Sign(r.ctx, signer.SignOptions{Workers: r.opts.Workers})
+	doc, rep, err := plan.Sign(r.ctx, signer.SignOptions{Workers: r.opts.Workers, Progress: r.progress("bundles signed")})
 	if err != nil {
 		if errors.Is(err, signer.ErrChecksFailed) && rep != nil {
 			return reportError("signatures", rep)

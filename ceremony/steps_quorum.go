@@ -577,7 +577,7 @@ func (r *Runner) issueCredentials(x *stepRun, pq *plannedQuorum, secret []byte, 
 		return err
 	}
 	wf := r.opts.WorkFactor
-	creds, err := quorum.Issue(secret, pq.roster, passphrases, &quorum.IssueOptions{WorkFactor: wf})
+	creds, err := quorum.Issue(secret, pq.roster, passphrases, &quorum.IssueOptions{WorkFactor: wf, Progress: r.progress("credentials issued")})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStepFailed, err)
 	}

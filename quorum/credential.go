@@ -121,6 +121,10 @@ func Fingerprint(file []byte) string {
 
 // IssueOptions tune Issue. The zero value is the production default.
 type IssueOptions struct {
+	// Progress, when set, is called after each credential is sealed with
+	// the number done and the total (scrypt makes each take about a
+	// second at the default work factor).
+	Progress func(done, total int)
 	// WorkFactor is the scrypt work factor (log2 N) of each file; 0 means
 	// DefaultWorkFactor. Values below DefaultWorkFactor are for tests.
 	WorkFactor int
@@ -214,6 +218,9 @@ func Issue(secret []byte, roster Roster, passphrases map[string][]byte, opts *Is
 			return nil, fmt.Errorf("quorum: credential for %s: %w", h.Name, err)
 		}
 		creds = append(creds, Credential{Holder: h.Name, Role: h.Role, Index: i + 1, File: file, Fingerprint: Fingerprint(file)})
+		if o.Progress != nil {
+			o.Progress(len(creds), len(roster.Holders))
+		}
 	}
 	return creds, nil
 }

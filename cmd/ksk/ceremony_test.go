@@ -264,10 +264,13 @@ func TestCeremonyRehearsal(t *testing.T) {
 		t.Fatalf("quarterly ceremony: exit %d\n%s\n%s", code, lastLines(out, 40), errOut)
 	}
 	for _, want := range []string{"Quorum met: 3 valid credentials of 3 required", "The words match.", "Wrote SKR out/skr-a.xml: 9 bundles, 9 signatures",
-		"Ceremony complete.", "Head: ", "Transcript: "} {
+		"Ceremony complete.", "Head: ", "Transcript: ", "  9/9 bundles signed\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("run output lacks %q", want)
 		}
+	}
+	if strings.Contains(out, "1/9 bundles signed") {
+		t.Error("progress lines written to a file that is not a terminal: only the final count belongs there")
 	}
 	mustRun(t, nil, "skr", "verify", "--ksr", e.path("ksr.xml"), "--anchors", e.path("anchors.ds"), e.path("out", "skr-a.xml"))
 	// The trust anchor file the ceremony exported anchors the SKR too, and

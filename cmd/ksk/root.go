@@ -65,6 +65,15 @@ type countingWriter struct {
 	n int64
 }
 
+// Fd is the underlying file's descriptor, so that whoever asks whether
+// stdout is a terminal still can; ^0 when it is not a file.
+func (c *countingWriter) Fd() uintptr {
+	if f, ok := c.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
+}
+
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
