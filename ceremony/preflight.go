@@ -186,8 +186,12 @@ func (r *Runner) preflightItems() ([]PreflightItem, error) {
 			continue
 		}
 		tok, err := m.OpenToken(sel)
-		if err != nil {
-			items = append(items, PreflightItem{what, false, fmt.Sprintf("token not found: %v (check --param token and that the HSM is connected)", err)})
+		switch {
+		case errors.Is(err, hsm.ErrTokenNotFound):
+			items = append(items, PreflightItem{what, false, fmt.Sprintf("no %s in module %s: check --param token and that the HSM is connected", sel, m.Path())})
+			continue
+		case err != nil:
+			items = append(items, PreflightItem{what, false, err.Error()})
 			continue
 		}
 		info := tok.Info()

@@ -727,7 +727,7 @@ func TestCeremonyPreflight(t *testing.T) {
 		code int
 		want string
 	}{
-		{"wrong token", append(e.quarterlyArgs("tok", answers), "--param", "token=no-such-token"), exitEnvironment, "token not found"},
+		{"wrong token", append(e.quarterlyArgs("tok", answers), "--param", "token=no-such-token"), exitEnvironment, "check --param token"},
 		{"key not in the HSM", append(e.quarterlyArgs("key", answers), "--param", "signer_config=signer-missing-key.yaml"), exitEnvironment, "ksk-absent"},
 		{"missing KSR", append(e.quarterlyArgs("ksr", answers), "--param", "ksr=no-such.xml"), exitUsage, "no-such.xml"},
 		{"output exists", e.quarterlyArgs("exists", answers), exitUsage, "skr-exists.xml"},

@@ -60,7 +60,7 @@ published, from its second bundle.
 
 --out receives the signer configuration to sign the coming quarters with:
 --config with standard_schemas {current, next} (schemas of the same names in
-its schemas section are replaced, and listed). Beside it, OUT.schedule.yaml
+its schemas section are replaced, and listed). Beside it, NAME.schedule.yaml (rollover.yaml gives rollover.schedule.yaml)
 says which schema signs each quarter and when: the publication of --next,
 the end of the 30-day add hold-down (RFC 5011 §2.4.1), the rollover (--next
 signs, --current no longer does unrevoked), the revocation of --current
@@ -169,7 +169,7 @@ output that exists without --force.`,
 	fs.StringVar(&current, "current", "", "the configuration's KSK in use (required)")
 	fs.StringVar(&next, "next", "", "the configuration's KSK to roll to (required)")
 	fs.StringVar(&start, "start", "", "first bundle's inception of the first quarter of the plan: YYYY-MM-DD or RFC 3339 (required)")
-	fs.StringVar(&out, "out", "", "signer configuration to write; the schedule goes beside it as OUT.schedule.yaml (required)")
+	fs.StringVar(&out, "out", "", "signer configuration to write; the schedule goes beside it: rollover.yaml gives rollover.schedule.yaml (required)")
 	fs.IntVar(&slots, "slots", 0, "bundles per quarter (default: the configuration's standard_schemas.slots, else 9)")
 	fs.StringVar(&interval, "interval", "", "time between bundle inceptions, ISO 8601 (default: the middle of the request policy's limits)")
 	fs.IntVar(&publishQuarters, "publish-quarters", 1, "quarters the next KSK is published before it takes over (more are added when the hold-down needs them)")
