@@ -78,7 +78,7 @@ func init() {
 	kinds = map[string]*kind{
 		TypeNarrative: {summary: "the actor reads or does what the text says", run: runNarrative},
 		TypeConfirm:   {summary: "the actor confirms the expected result", run: runConfirm},
-		TypeQuorum: {fields: []string{"quorum"}, required: []string{"quorum"}, session: true,
+		TypeQuorum: {fields: []string{"quorum", "attempts"}, required: []string{"quorum"}, session: true,
 			summary: "M of N credential holders present their credentials; the secret is rebuilt in memory", run: runQuorum},
 		TypeHSMActivate: {fields: []string{"hsm", "quorum"}, required: []string{"hsm", "quorum"}, session: true, touchesHSM: true,
 			summary: "log in to the HSM with the quorum's secret", run: runHSMActivate},

@@ -148,6 +148,9 @@ type Step struct {
 
 	HSM    string `yaml:"hsm"`
 	Quorum string `yaml:"quorum"`
+	// Attempts is how many passphrases a holder may type for one
+	// credential at a quorum step at a terminal; 0 means 3.
+	Attempts int `yaml:"attempts"`
 
 	KSR         string `yaml:"ksr"`
 	PreviousSKR string `yaml:"previous_skr"`

@@ -102,14 +102,15 @@ type credentialAsker interface {
 	QuorumDone(x StepInfo, status string) (bool, error)
 }
 
-// maxPassphraseAttempts is how many passphrases a holder may type for one
-// credential file before it is recorded as not counted.
-const maxPassphraseAttempts = 3
+// defaultPassphraseAttempts is how many passphrases a holder may type for
+// one credential file before it is recorded as not counted, unless the
+// quorum step says otherwise (attempts).
+const defaultPassphraseAttempts = 3
 
 // askCredentials runs a quorum step with people: one credential at a
 // time, opened at once, with its verdict (whose it is, counted or why
 // not, how many more are needed); a wrong passphrase is asked again (3
-// attempts), a duplicate or a stranger's file is said so; an empty line
+// attempts by default), a duplicate or a stranger's file is said so; an empty line
 // ends the step when the quorum is met, and otherwise only once the
 // holders say they are done. Slips are noted, never a passphrase.
 func (r *Runner) askCredentials(x *stepRun, pq *plannedQuorum, ca credentialAsker, opts quorum.OpenOptions) ([]quorum.Opened, error) {
@@ -118,6 +119,10 @@ func (r *Runner) askCredentials(x *stepRun, pq *plannedQuorum, ca credentialAske
 		byPin[fp] = h
 	}
 	m := pq.roster.M
+	maxPassphraseAttempts := defaultPassphraseAttempts
+	if x.st.Attempts > 0 {
+		maxPassphraseAttempts = x.st.Attempts
+	}
 	var opened []quorum.Opened
 	counted := map[string]bool{} // holders whose credential is in
 	for {

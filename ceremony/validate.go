@@ -208,6 +208,9 @@ func (v *validator) step(st *Step, path string, people map[string]*Participant, 
 	switch st.Type {
 	case TypeQuorum:
 		o.presented[st.Quorum] = true
+		if st.Attempts < 0 || st.Attempts > 10 {
+			v.fail(path+".attempts", "want 1 to 10 passphrase attempts per credential (0: the default, 3)")
+		}
 	case TypeTokenInit:
 		if q != nil && q.Purpose != "hsm-activation" {
 			v.fail(path+".quorum", "token-init makes a new HSM activation secret: quorum %q is for %s", q.ID, q.Purpose)

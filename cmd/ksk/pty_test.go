@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -107,105 +108,59 @@ func TestCeremonyPTYSlips(t *testing.T) {
 	}
 	ref := readFileT(t, e.path("out", "skr-ref.xml"))
 
-	args := e.quarterlyArgs("pty", "")
-	var cargs []string
-	for i := 0; i < len(args); i++ {
-		if args[i] == "--answers" {
-			i++ // a person at the terminal instead
-			continue
-		}
-		cargs = append(cargs, args[i])
-	}
-	script, err := filepath.Abs(quarterlyScript)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cargs[2] = script
-	cmd := exec.Command(bin, cargs...)
-	cmd.Env = os.Environ()
-	s := startPTY(t, cmd)
-
 	headRe := regexp.MustCompile(`echo ([0-9a-f]{64}) \| ssh-keygen`)
 	whoRe := regexp.MustCompile(`\] (\w+): sign the head`)
 	words := strings.Fields(e.words)
 	creds := []string{"co1", "co1", "co3", "co6"} // co1 twice: a duplicate
 	var confirms, sigAsks, passAsks, wordAsks, bags int
 	var credNow string
-	for {
-		text, ok := s.prompt()
-		if !ok {
-			break
-		}
-		last := text[strings.LastIndex(text, "\n")+1:]
+	screen, err := ptyCeremony(t, e, bin, "pty", func(last, text, all string) string {
 		switch {
 		case strings.Contains(last, "type yes to confirm, or no to record an exception:"):
 			confirms++
 			switch confirms {
 			case 1:
-				s.send("") // Enter instead of yes
+				return "" // Enter instead of yes
 			case 2:
-				s.send("Yes")
+				return "Yes"
 			case 3:
-				s.send("!note camera 2 restarted")
-			default:
-				s.send("yes")
+				return "!note camera 2 restarted"
 			}
+			return "yes"
 		case strings.Contains(last, "Signature file:"):
 			sigAsks++
-			m, w := headRe.FindAllStringSubmatch(text, -1), whoRe.FindAllStringSubmatch(text, -1)
 			if sigAsks == 1 {
-				s.send(e.path("witnesses", "no-such.sig")) // a wrong path
-				continue
+				return e.path("witnesses", "no-such.sig") // a wrong path
 			}
-			if len(m) == 0 || len(w) == 0 {
-				// Asked again after the wrong path: the last instructions stand.
-				m, w = headRe.FindAllStringSubmatch(s.buf.String(), -1), whoRe.FindAllStringSubmatch(s.buf.String(), -1)
-			}
-			head, who := m[len(m)-1][1], w[len(w)-1][1]
-			msg := filepath.Join(t.TempDir(), "head")
-			writeFileAt(t, msg, head+"\n", 0o600)
-			c := exec.Command(sshKeygen, "-Y", "sign", "-n", attest.WitnessNamespace, "-f", e.path("witnesses", who), msg)
-			if o, err := c.CombinedOutput(); err != nil {
-				t.Fatalf("ssh-keygen -Y sign: %v\n%s", err, o)
-			}
-			s.send(msg + ".sig")
+			return witnessSignature(t, e, sshKeygen, headRe, whoRe, all)
 		case strings.Contains(last, "Credential file (empty line"):
 			if len(creds) == 0 {
-				s.send("")
-				continue
+				return ""
 			}
 			credNow, creds = creds[0], creds[1:]
-			s.send(e.path("credentials", "kmf-east-co."+credNow+".age"))
+			return e.path("credentials", "kmf-east-co."+credNow+".age")
 		case strings.Contains(last, "Passphrase for"):
 			passAsks++
 			if passAsks == 1 {
-				s.send("not-the-passphrase")
-				continue
+				return "not-the-passphrase"
 			}
-			var i int
-			fmt.Sscanf(credNow, "co%d", &i)
-			s.send(e.secrets[i-1])
+			return coPassphrase(e, credNow)
 		case strings.Contains(last, "tamper-evident bag number:"):
 			bags++
 			if bags == 1 {
-				s.send("") // nothing read out yet
-				continue
+				return "" // nothing read out yet
 			}
-			s.send(fmt.Sprintf("BB%04d", bags))
+			return fmt.Sprintf("BB%04d", bags)
 		case strings.Contains(last, "PGP words"):
 			wordAsks++
 			if wordAsks == 1 {
-				wrong := append([]string{"aardvark"}, words[1:]...) // the first word misheard
-				s.send(strings.Join(wrong, " "))
-				continue
+				return strings.Join(append([]string{"aardvark"}, words[1:]...), " ") // the first word misheard
 			}
-			s.send(e.words)
-		default:
-			t.Fatalf("an unexpected prompt %q; output:\n%s", last, lastLines(text, 15))
+			return e.words
 		}
-	}
-	err = cmd.Wait()
-	screen := s.buf.String()
+		t.Fatalf("an unexpected prompt %q; output:\n%s", last, lastLines(text, 15))
+		return ""
+	})
 	if err != nil {
 		t.Fatalf("the ceremony at the terminal: %v\n%s", err, lastLines(screen, 30))
 	}
@@ -234,5 +189,138 @@ func TestCeremonyPTYSlips(t *testing.T) {
 	}
 	if code, rep := logVerify(t, e.path("ceremony-pty.log"), "--attestation-key", e.path("media", "ksk-attestation.pem")); code != 0 || rep["status"] != "VALID" {
 		t.Errorf("the log: exit %d %v", code, rep["findings"])
+	}
+}
+
+// ptyCeremony runs the quarterly signing of e (log ceremony-TAG.log) with
+// bin at a pseudo-terminal, without an answers file, answering each
+// prompt with what respond returns for its last line, the output since the
+// previous prompt and the whole screen. It returns the screen and how the
+// process ended.
+func ptyCeremony(t *testing.T, e *ceremonyEnv, bin, tag string, respond func(last, text, all string) string) (string, error) {
+	t.Helper()
+	args := e.quarterlyArgs(tag, "")
+	var cargs []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--answers" {
+			i++ // a person at the terminal instead
+			continue
+		}
+		cargs = append(cargs, args[i])
+	}
+	script, err := filepath.Abs(quarterlyScript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cargs[2] = script
+	cmd := exec.Command(bin, cargs...)
+	cmd.Env = os.Environ()
+	s := startPTY(t, cmd)
+	for {
+		text, ok := s.prompt()
+		if !ok {
+			break
+		}
+		s.mu.Lock()
+		all := s.buf.String()
+		s.mu.Unlock()
+		s.send(respond(text[strings.LastIndex(text, "\n")+1:], text, all))
+	}
+	err = cmd.Wait()
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String(), err
+}
+
+// witnessSignature signs, with ssh-keygen and the witness's key, the head
+// the last witness instructions on the screen ask for, and returns the
+// signature file.
+func witnessSignature(t *testing.T, e *ceremonyEnv, sshKeygen string, headRe, whoRe *regexp.Regexp, screen string) string {
+	t.Helper()
+	m, w := headRe.FindAllStringSubmatch(screen, -1), whoRe.FindAllStringSubmatch(screen, -1)
+	if len(m) == 0 || len(w) == 0 {
+		t.Fatalf("no witness instructions on the screen:\n%s", lastLines(screen, 10))
+	}
+	head, who := m[len(m)-1][1], w[len(w)-1][1]
+	msg := filepath.Join(t.TempDir(), "head")
+	writeFileAt(t, msg, head+"\n", 0o600)
+	c := exec.Command(sshKeygen, "-Y", "sign", "-n", attest.WitnessNamespace, "-f", e.path("witnesses", who), msg)
+	if o, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -Y sign: %v\n%s", err, o)
+	}
+	return msg + ".sig"
+}
+
+// coPassphrase is crypto officer coN's passphrase.
+func coPassphrase(e *ceremonyEnv, co string) string {
+	var i int
+	fmt.Sscanf(co, "co%d", &i)
+	return e.secrets[i-1]
+}
+
+// TestCeremonyPTYLimits: at the terminal, an explicit no ends the step as
+// an exception (exit 1, recorded); a holder who types a wrong passphrase
+// three times is not counted, and when the holders present say they are
+// done without the quorum the step fails (exit 1), each attempt noted.
+func TestCeremonyPTYLimits(t *testing.T) {
+	sshKeygen := testenv.RequireTool(t, "ssh-keygen", "openssh-client")
+	e := stageCeremony(t)
+	bin := buildFaultKSK(t)
+
+	_, err := ptyCeremony(t, e, bin, "no", func(last, text, _ string) string {
+		if strings.Contains(last, "type yes to confirm") {
+			return "no"
+		}
+		t.Fatalf("unexpected prompt %q", last)
+		return ""
+	})
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitRejected {
+		t.Fatalf("no at the first confirmation: %v, want exit %d", err, exitRejected)
+	}
+	if log := readFileT(t, e.path("ceremony-no.log")); !strings.Contains(log, `"status":"failed"`) || !strings.Contains(log, `answered \"no\"`) {
+		t.Errorf("the exception is not recorded:\n%s", lastLines(log, 2))
+	}
+
+	headRe := regexp.MustCompile(`echo ([0-9a-f]{64}) \| ssh-keygen`)
+	whoRe := regexp.MustCompile(`\] (\w+): sign the head`)
+	given := false
+	screen, err := ptyCeremony(t, e, bin, "limit", func(last, text, all string) string {
+		switch {
+		case strings.Contains(last, "type yes to confirm"):
+			return "yes"
+		case strings.Contains(last, "bag number:"):
+			return "BB1"
+		case strings.Contains(last, "Signature file:"):
+			return witnessSignature(t, e, sshKeygen, headRe, whoRe, all)
+		case strings.Contains(last, "Credential file (empty line"):
+			if given {
+				return ""
+			}
+			given = true
+			return e.path("credentials", "kmf-east-co.co2.age")
+		case strings.Contains(last, "Passphrase for"):
+			return "still-not-it"
+		case strings.Contains(last, "Are the holders present done?"):
+			return "done"
+		}
+		t.Fatalf("unexpected prompt %q\n%s", last, lastLines(text, 10))
+		return ""
+	})
+	if !errors.As(err, &ee) || ee.ExitCode() != exitRejected {
+		t.Fatalf("quorum not met: %v, want exit %d\n%s", err, exitRejected, lastLines(screen, 20))
+	}
+	for _, want := range []string{"attempt 2 of 3", "NOT counted: wrong passphrase 3 times", "0 of 3 needed valid credentials are in", "quorum not met"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the screen lacks %q\n%s", want, lastLines(screen, 20))
+		}
+	}
+	log := readFileT(t, e.path("ceremony-limit.log"))
+	if strings.Count(log, "wrong passphrase for co2's credential") != 2 || strings.Contains(log, "still-not-it") {
+		t.Errorf("the log does not note each wrong attempt (and only that):\n%s", lastLines(log, 3))
+	}
+	if strings.Contains(log, `"step":"act3.activate"`) {
+		t.Error("the HSM was activated without the quorum")
 	}
 }
