@@ -121,6 +121,7 @@ Exit codes: 0 success, 1 input rejected, 2 usage or configuration error,
 		newCeremonyCmd(a),
 		newRolloverCmd(a),
 	)
+	registerCompletions(root)
 	return root
 }
 

@@ -88,3 +88,24 @@ func TestJSONErrors(t *testing.T) {
 		t.Errorf("a JSON key is not snake_case:\n%s", out)
 	}
 }
+
+// TestCompletion: shell completion (cobra's __complete, which the
+// generated scripts call) offers flag values: the output formats, the
+// schemas of the --config given, YAML files for ceremony scripts.
+func TestCompletion(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "keys", "list", "-o", ""}, []string{"text\t", "json\t"}},
+		{[]string{"__complete", "sign", "--config", signGoldenConfig, "--schema", ""}, []string{"rollover\n"}},
+		{[]string{"__complete", "ceremony", "run", ""}, []string{"yaml\n", ":8"}}, // :8 = filter by extension
+	} {
+		code, out, errOut := runKSK(t, "", tt.args...)
+		for _, w := range tt.want {
+			if code != 0 || !strings.Contains(out, w) {
+				t.Errorf("ksk %v: exit %d, lacks %q:\n%s%s", tt.args, code, w, out, errOut)
+			}
+		}
+	}
+}
