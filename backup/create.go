@@ -69,6 +69,9 @@ type CreateOptions struct {
 	// Passphrases holds each holder's passphrase, by holder name. Create
 	// does not keep them; the caller wipes them.
 	Passphrases map[string][]byte
+	// Progress, when set, is called after each credential is issued
+	// (quorum.IssueOptions.Progress).
+	Progress func(done, total int)
 	// WorkFactor is the scrypt work factor of the credentials, 0 for
 	// quorum.DefaultWorkFactor, at most MaxWorkFactor.
 	WorkFactor int
@@ -205,7 +208,7 @@ func Create(src Source, opts CreateOptions) (res *Created, err error) {
 		return fail(err)
 	}
 
-	creds, err := quorum.Issue(kek, opts.Roster, opts.Passphrases, &quorum.IssueOptions{WorkFactor: opts.WorkFactor})
+	creds, err := quorum.Issue(kek, opts.Roster, opts.Passphrases, &quorum.IssueOptions{WorkFactor: opts.WorkFactor, Progress: opts.Progress})
 	if err != nil {
 		return fail(err)
 	}

@@ -197,7 +197,7 @@ func runKeyBackup(r *Runner, x *stepRun) (err error) {
 		}
 	}()
 	src := backup.NewHSMSource(tok, userLogin, hsm.LoginOptions{Secret: so, Counter: counter})
-	created, err = backup.Create(src, backup.CreateOptions{Label: st.Label, Roster: pq.roster, Passphrases: passphrases, WorkFactor: wf, Now: r.opts.Clock()})
+	created, err = backup.Create(src, backup.CreateOptions{Label: st.Label, Roster: pq.roster, Passphrases: passphrases, WorkFactor: wf, Now: r.opts.Clock(), Progress: r.progress("recovery credentials issued")})
 	if err != nil {
 		switch {
 		case errors.Is(err, backup.ErrNotBackupable), errors.Is(err, backup.ErrInvalidArgument), errors.Is(err, hsm.ErrKeyNotFound):
