@@ -166,3 +166,47 @@ func (t *Token) HasPublicKey(label string) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// RestrictToSigning turns off, on the one key labelled label, every use
+// but signing that another tool left on (CKA_DECRYPT, CKA_UNWRAP,
+// CKA_DERIVE, CKA_SIGN_RECOVER on the private key; CKA_ENCRYPT, CKA_WRAP,
+// CKA_DERIVE on the public key), so that a key imported or generated
+// outside ksk (softhsm2-util --import, a vendor tool) passes ksk's
+// sign-only check. It only ever removes uses, never adds one, and cannot
+// make a key that is extractable without trust or not sensitive usable:
+// those stay refused. A key that is not modifiable and has such a use on
+// fails with the token's refusal. It returns the key as loaded after.
+func (t *Token) RestrictToSigning(label string) (*Key, error) {
+	k, err := t.lookup(label)
+	if err != nil {
+		return nil, err
+	}
+	off := func(types ...uint) []*pkcs11.Attribute {
+		out := make([]*pkcs11.Attribute, len(types))
+		for i, ty := range types {
+			out[i] = pkcs11.NewAttribute(ty, false)
+		}
+		return out
+	}
+	err = t.pool.with(func(sh pkcs11.SessionHandle) error {
+		a := k.attrs
+		if a.Decrypt || a.Unwrap || a.Derive || a.SignRecover {
+			if err := t.ctx.SetAttributeValue(sh, k.priv, off(pkcs11.CKA_DECRYPT, pkcs11.CKA_UNWRAP, pkcs11.CKA_DERIVE, pkcs11.CKA_SIGN_RECOVER)); err != nil {
+				return p11Error("C_SetAttributeValue (private key)", err)
+			}
+		}
+		if k.pub != 0 {
+			// Best effort: the public key's uses are not a secret's.
+			_ = t.ctx.SetAttributeValue(sh, k.pub, off(pkcs11.CKA_ENCRYPT, pkcs11.CKA_WRAP, pkcs11.CKA_DERIVE))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("restrict %s to signing: %w", k, err)
+	}
+	k, err = t.lookup(label)
+	if err != nil {
+		return nil, err
+	}
+	return k, k.err
+}

@@ -77,7 +77,11 @@ func (a KeyAttributes) SignOnly() error {
 		{"CKA_SENSITIVE", a.Sensitive, true},
 	} {
 		if c.got != c.want {
-			return fmt.Errorf("%s is %v, but ksk makes sign-only keys with %s %v: the key was changed since, or was not made by ksk", c.name, c.got, c.name, c.want)
+			hint := ""
+			if !c.want && c.name != "CKA_SIGN" {
+				hint = " (ksk keys restrict turns the extra use off, when the key is modifiable)"
+			}
+			return fmt.Errorf("%s is %v, but ksk makes sign-only keys with %s %v: the key was changed since, or was not made by ksk%s", c.name, c.got, c.name, c.want, hint)
 		}
 	}
 	if a.Extractable && !a.WrapWithTrusted {

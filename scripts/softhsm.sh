@@ -136,6 +136,18 @@ softhsm_import() {
   id=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
   softhsm2-util --import "$file" --token "$label" --label "$keylabel" --id "$id" --pin "$pin" >/dev/null ||
     { _softhsm_err "softhsm2-util --import failed"; return 1; }
+  # softhsm2-util leaves decrypt (and more) on, which ksk refuses: turn
+  # everything but signing off with ksk keys restrict, when ksk is at hand.
+  local ksk="${KSK:-}"
+  [ -n "$ksk" ] || { [ -x "$_softhsm_script_dir/../bin/ksk" ] && ksk="$_softhsm_script_dir/../bin/ksk"; }
+  [ -n "$ksk" ] || ksk=$(command -v ksk 2>/dev/null || true)
+  if [ -n "$ksk" ]; then
+    SOFTHSM2_CONF="$dir/softhsm2.conf" KSK_PKCS11_MODULE=$(softhsm_module) KSK_TOKEN="$label" KSK_IMPORT_PIN="$pin" KSK_PIN_SOURCE=env:KSK_IMPORT_PIN \
+      "$ksk" keys restrict --label "$keylabel" >/dev/null ||
+      { _softhsm_err "ksk keys restrict --label $keylabel failed"; return 1; }
+  else
+    _softhsm_err "imported $keylabel; run: ksk keys restrict --label $keylabel (softhsm2-util leaves decrypt on, which ksk refuses)"
+  fi
 }
 
 # softhsm_env DIR LABEL: print the exports that point ksk at token LABEL.

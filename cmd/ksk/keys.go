@@ -61,6 +61,7 @@ func newKeysCmd(a *app) *cobra.Command {
 		newKeysDSCmd(a, &hf, &df),
 		newKeysBackupCmd(a, &hf, &df),
 		newKeysRestoreCmd(a, &hf),
+		newKeysRestrictCmd(a, &hf, &df),
 	)
 	return cmd
 }
@@ -418,4 +419,49 @@ func (v keyView) writeText(w io.Writer, attrs bool) error {
 		fmt.Fprintf(tw, "CKA_WRAP_WITH_TRUSTED:\t%t\n", at.WrapWithTrusted)
 	}
 	return tw.Flush()
+}
+
+func newKeysRestrictCmd(a *app, hf *hsmFlags, df *dnskeyFlags) *cobra.Command {
+	var label string
+	cmd := &cobra.Command{
+		Use:   "restrict --label L",
+		Short: "Turn off every use but signing on a key made by another tool, so ksk accepts it",
+		Long: `ksk refuses a key whose attributes allow more than signing (CKA_DECRYPT,
+CKA_UNWRAP, CKA_DERIVE, CKA_SIGN_RECOVER), as keys imported with
+softhsm2-util --import or made by other tools often do. restrict turns
+those uses off on the key labelled L (C_SetAttributeValue), which only
+ever removes uses, then reads the key back and shows it. A key that is
+extractable without CKA_WRAP_WITH_TRUSTED, or not sensitive, stays refused;
+a key that is not modifiable cannot be changed (the token says so, exit 3).
+Keys ksk generates need none of this.`,
+		Example: `  ksk keys restrict --label ksk-rehearsal-1`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if label == "" {
+				return usageErrorf("--label is required")
+			}
+			s, err := hf.open(a, true)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			k, err := s.tok.RestrictToSigning(label)
+			if err != nil {
+				return err
+			}
+			v, err := newKeyView(k, df.options())
+			if err != nil {
+				return err
+			}
+			if a.output == "json" {
+				return a.writeJSON(struct {
+					Key keyView `json:"key"`
+				}{v})
+			}
+			fmt.Fprintf(a.out, "Key %q is now sign-only.\n", label)
+			return v.writeText(a.out, true)
+		},
+	}
+	cmd.Flags().StringVar(&label, "label", "", "CKA_LABEL of the key (required)")
+	return cmd
 }

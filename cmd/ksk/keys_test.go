@@ -228,6 +228,13 @@ func TestKeysChangedAttributesRefused(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Error("sign wrote an SKR with a key that decrypts")
 	}
+	// ksk keys restrict turns the extra use off; then the key signs.
+	if code, stdout, stderr := kskRun(t, tk, "", "keys", "restrict", "--label", "ksk-test-2"); code != 0 || !strings.Contains(stdout, "now sign-only") {
+		t.Fatalf("keys restrict: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := kskRun(t, tk, "", signArgs(signGoldenConfig, out, "--yes")...); code != 0 {
+		t.Errorf("sign after keys restrict: exit %d\n%s%s", code, stdout, stderr)
+	}
 	// The other key is untouched and still listed as usable.
 	_, stdout, _ := kskRun(t, tk, "", "keys", "list")
 	if !strings.Contains(stdout, "ksk-test-1") || !strings.Contains(stdout, "25486") {
