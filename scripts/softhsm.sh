@@ -139,8 +139,8 @@ softhsm_import() {
   # softhsm2-util leaves decrypt (and more) on, which ksk refuses: turn
   # everything but signing off with ksk keys restrict, when ksk is at hand.
   local ksk="${KSK:-}"
-  [ -n "$ksk" ] || { [ -x "$_softhsm_script_dir/../bin/ksk" ] && ksk="$_softhsm_script_dir/../bin/ksk"; }
   [ -n "$ksk" ] || ksk=$(command -v ksk 2>/dev/null || true)
+  [ -n "$ksk" ] || { [ -x "$_softhsm_script_dir/../bin/ksk" ] && ksk="$_softhsm_script_dir/../bin/ksk"; }
   if [ -n "$ksk" ]; then
     SOFTHSM2_CONF="$dir/softhsm2.conf" KSK_PKCS11_MODULE=$(softhsm_module) KSK_TOKEN="$label" KSK_IMPORT_PIN="$pin" KSK_PIN_SOURCE=env:KSK_IMPORT_PIN \
       "$ksk" keys restrict --label "$keylabel" >/dev/null ||
