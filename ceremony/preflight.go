@@ -202,6 +202,10 @@ func (r *Runner) preflightItems() ([]PreflightItem, error) {
 			items = append(items, PreflightItem{what, false, fmt.Sprintf("%s: failed-login counter: %v", detail, err)})
 		case st.Locked():
 			items = append(items, PreflightItem{what, false, fmt.Sprintf("%s: ksk's failed-login counter is at its limit (%d of %d): a security officer runs ksk hsm unlock first", detail, st.Failures, st.Limit)})
+		case st.Failures > 0 && st.Limit-st.Failures < 2:
+			// One more wrong PIN (old credentials, say) would lock the
+			// token in the middle of the ceremony.
+			items = append(items, PreflightItem{what, false, fmt.Sprintf("%s: ksk's failed-login counter is near its limit (%d of %d): find out why, and have a security officer run ksk hsm unlock before the ceremony", detail, st.Failures, st.Limit)})
 		default:
 			items = append(items, PreflightItem{what, true, fmt.Sprintf("%s; failed logins %d of %d", detail, st.Failures, st.Limit)})
 		}

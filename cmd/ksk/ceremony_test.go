@@ -739,12 +739,27 @@ func TestCeremonyPreflight(t *testing.T) {
 			if code != tt.code || !strings.Contains(errOut, tt.want) {
 				t.Errorf("exit %d, want %d with %q\n%s\n%s", code, tt.code, tt.want, lastLines(out, 12), errOut)
 			}
-			for _, tag := range []string{"tok", "key", "ksr", "exists", "param"} {
+			for _, tag := range []string{"tok", "key", "ksr", "exists", "param", "near"} {
 				if _, err := os.Stat(e.path("ceremony-" + tag + ".log")); err == nil {
 					t.Errorf("a log was written: ceremony-%s.log", tag)
 				}
 			}
 		})
+	}
+
+	// Two failed logins recorded on the KSK's token (of 3): one more
+	// would lock it mid-ceremony, so the pre-flight stops first.
+	wrong := e.path("secrets", "wrong.pin")
+	writeFileAt(t, wrong, "000000\n", 0o600)
+	for i := 0; i < 2; i++ {
+		runKSK(t, "", "keys", "list", "--token", e.token, "--pin-source", "file:"+wrong)
+	}
+	code, out, errOut = runKSK(t, "", e.quarterlyArgs("near", answers)...)
+	if code != exitEnvironment || !strings.Contains(errOut, "near its limit (2 of 3)") {
+		t.Errorf("counter near its limit: exit %d\n%s\n%s", code, lastLines(out, 8), errOut)
+	}
+	if _, err := os.Stat(e.path("ceremony-near.log")); err == nil {
+		t.Error("a log was written with the counter near its limit")
 	}
 }
 
