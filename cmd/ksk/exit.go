@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -84,6 +85,7 @@ func subcommandArgs(cmd *cobra.Command, args []string) error {
 		cmd.SuggestionsMinimumDistance = 2
 	}
 	if sug := cmd.SuggestionsFor(args[0]); len(sug) > 0 {
+		slices.Sort(sug)
 		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(sug, " or "))
 	}
 	return usageErrorf("%s; see %s --help", msg, cmd.CommandPath())

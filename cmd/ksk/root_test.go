@@ -55,7 +55,7 @@ func TestUnknownSubcommandSuggests(t *testing.T) {
 	}{
 		{[]string{"ceremony", "chek"}, "did you mean check?"},
 		{[]string{"log", "verfy", "x"}, "did you mean verify?"},
-		{[]string{"keys", "lst"}, "did you mean list"},
+		{[]string{"keys", "lst"}, "did you mean ds or list?"},
 		{[]string{"ceremony", "zzz"}, `unknown command "zzz" for "ksk ceremony"`},
 	} {
 		code, _, errOut := runKSK(t, "", tt.args...)
