@@ -562,11 +562,7 @@ func (r *Runner) collectNotes(x *stepRun) {
 		return
 	}
 	for _, s := range n.takeNotes() {
-		i := 1
-		for x.details[fmt.Sprintf("note.%d", i)] != "" {
-			i++
-		}
-		x.details[fmt.Sprintf("note.%d", i)] = s
+		r.notef(x, "%s", s)
 	}
 }
 
