@@ -250,8 +250,8 @@ func TestSecretGuard(t *testing.T) {
 		e      Entry
 		secret bool
 	}{
-		{"pin", Entry{Details: map[string]string{"pin": "1234"}}, true},
-		{"user pin", Entry{Details: map[string]string{"user_pin": "1234"}}, true},
+		{"pin", Entry{Details: map[string]string{"pin": "zq-1234-qz"}}, true},
+		{"user pin", Entry{Details: map[string]string{"user_pin": "zq-1234-qz"}}, true},
 		{"passphrase", Entry{Details: map[string]string{"co3.passphrase": "x"}}, true},
 		{"password", Entry{Details: map[string]string{"hsm-password": "x"}}, true},
 		{"secret", Entry{Details: map[string]string{"secret": "x"}}, true},
@@ -276,7 +276,7 @@ func TestSecretGuard(t *testing.T) {
 		})
 	}
 	b, _ := os.ReadFile(f.path)
-	for _, s := range []string{"1234", "PRIVATE", "AGE-SECRET"} {
+	for _, s := range []string{"zq-1234-qz", "PRIVATE", "AGE-SECRET"} {
 		if bytes.Contains(b, []byte(s)) {
 			t.Errorf("log contains %q", s)
 		}
