@@ -70,7 +70,7 @@ type kind struct {
 }
 
 // commonFields are the fields every step type takes.
-var commonFields = []string{"id", "type", "title", "actor", "text", "expect", "when"}
+var commonFields = []string{"id", "type", "title", "actor", "text", "expect", "ref", "when"}
 
 var kinds map[string]*kind
 

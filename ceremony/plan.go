@@ -49,6 +49,7 @@ type StepReport struct {
 	Number     string   `json:"number"`
 	Type       string   `json:"type"`
 	Title      string   `json:"title,omitempty"`
+	Ref        string   `json:"ref,omitempty"`
 	Actor      string   `json:"actor"`
 	Role       string   `json:"role"`
 	TouchesHSM bool     `json:"touches_hsm"`
@@ -93,7 +94,7 @@ func (p *Plan) Summary() PlanSummary {
 		if pp := p.people[ps.Step.Actor]; pp != nil {
 			role = pp.Role
 		}
-		r := StepReport{ID: ps.ID, Number: ps.Number, Type: ps.Step.Type, Title: ps.Step.Title, Actor: ps.Step.Actor, Role: role,
+		r := StepReport{ID: ps.ID, Number: ps.Number, Type: ps.Step.Type, Title: ps.Step.Title, Ref: ps.Step.Ref, Actor: ps.Step.Actor, Role: role,
 			TouchesHSM: ps.TouchesHSM, HSM: ps.Step.HSM, Reads: ps.Inputs, Writes: ps.Outputs}
 		if r.Reads == nil {
 			r.Reads = []string{}
@@ -166,6 +167,9 @@ func (p *Plan) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "  %-5s %-28s %-17s %s (%s)%s", st.Number, st.ID, st.Type, st.Actor, st.Role, hsmMark)
 		if st.Title != "" {
 			fmt.Fprintf(w, ": %s", st.Title)
+		}
+		if st.Ref != "" {
+			fmt.Fprintf(w, " [ref %s]", st.Ref)
 		}
 		fmt.Fprintln(w)
 		for _, f := range st.Reads {

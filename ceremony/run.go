@@ -300,6 +300,9 @@ func (r *Runner) runStep(ctx context.Context, ps *PlannedStep, res *Result) erro
 	if st.Title != "" {
 		x.details["title"] = st.Title
 	}
+	if st.Ref != "" {
+		x.details["ref"] = st.Ref
+	}
 	if x.rerun {
 		x.details["rerun"] = "resume"
 	}

@@ -140,6 +140,10 @@ type Step struct {
 	Text string `yaml:"text"`
 	// Expect is the expected result the witnesses check.
 	Expect string `yaml:"expect"`
+	// Ref names the numbered step of a written procedure that this step
+	// carries out, as "SECTION/N" (e.g. "4.1.2A/3" of the DR procedure);
+	// it is shown in the plan, the printed binder and the transcript.
+	Ref string `yaml:"ref"`
 	// Witnesses are participants who sign the log's head (type witness).
 	Witnesses []string `yaml:"witnesses"`
 	// Recipients are who a notify step informs (free text: "RZM",

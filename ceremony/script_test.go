@@ -340,6 +340,8 @@ func TestParseRejects(t *testing.T) {
 			sentinel: ErrInvalid, path: "acts[0].steps[1].witnesses", lineAt: "witnesses: []", text: "a witness step needs witnesses"},
 		{name: "missing actor", changes: []change{{"        actor: ca\n        text: Welcome.", "        text: Welcome."}},
 			sentinel: ErrInvalid, path: "acts[0].steps[0].actor", lineAt: "- id: welcome", text: "every step names the participant"},
+		{name: "ref not SECTION/N", changes: []change{{"actor: sa", "actor: sa\n        ref: 4.1.2A-3"}},
+			sentinel: ErrInvalid, path: "acts[1].steps[1].ref", lineAt: "ref: 4.1.2A-3", text: `want SECTION/N`},
 		{name: "actor not a participant", changes: []change{{"actor: sa", "actor: bob"}},
 			sentinel: ErrInvalid, path: "acts[1].steps[1].actor", lineAt: "actor: bob", text: `"bob" is not a participant`},
 		{name: "unknown hsm", changes: []change{{"hsm: kmf\n        key: attest", "hsm: kmf2\n        key: attest"}},

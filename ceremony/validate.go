@@ -33,6 +33,10 @@ func (v *validator) fail(path string, format string, args ...any) {
 // references to participants, HSMs and quorums, and the order of steps (an
 // HSM is activated before it is used, a quorum is presented before it
 // activates an HSM, a KSR is loaded before it is hashed or signed).
+// refPattern is the form of a step's ref: a section such as 4.1.2A, a
+// slash and the number of the procedure's step.
+var refPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*[A-Z]?/[0-9]{1,3}$`)
+
 func (s *Script) Validate() error {
 	v := &validator{lines: s.lines}
 	if s.Format != Format {
@@ -190,6 +194,9 @@ func (v *validator) step(st *Step, path string, people map[string]*Participant, 
 		if !slices.Contains(set, f) {
 			v.fail(path+"."+f, "a %s step needs %s", st.Type, f)
 		}
+	}
+	if st.Ref != "" && !refPattern.MatchString(st.Ref) {
+		v.fail(path+".ref", "want SECTION/N, the numbered step of the written procedure (e.g. \"4.1.2A/3\"), got %q", st.Ref)
 	}
 	if st.Actor == "" {
 		v.fail(path+".actor", "every step names the participant who performs it")
