@@ -145,3 +145,12 @@ func setFields(st *Step) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TypeSummary describes a step type in one sentence, as the plan shows it;
+// "" for an unknown type.
+func TypeSummary(t string) string {
+	if k := kinds[t]; k != nil {
+		return k.summary
+	}
+	return ""
+}

@@ -48,7 +48,7 @@ in an attestation log. See docs/ceremonies.md.`,
 		Args: subcommandArgs,
 		RunE: needSubcommand,
 	}
-	cmd.AddCommand(newCeremonyCheckCmd(a), newCeremonyRunCmd(a))
+	cmd.AddCommand(newCeremonyCheckCmd(a), newCeremonyRunCmd(a), newCeremonyPrintCmd(a))
 	return cmd
 }
 

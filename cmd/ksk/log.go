@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/check"
+	"github.com/ksk-dev/ksk/internal/atomicfile"
+	"github.com/ksk-dev/ksk/paper"
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
 )
@@ -230,6 +233,8 @@ func printFindings(w io.Writer, fs []check.Finding) {
 func newLogVerifyCmd(a *app) *cobra.Command {
 	var fl logVerifyFlags
 	var rfl rekorVerifyFlags
+	var report, reportDir, paperSize string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "verify LOG",
 		Short: "Verify an attestation log's hash chain, seals and witness signatures",
@@ -272,13 +277,32 @@ be read.`,
 			if err != nil {
 				return err
 			}
-			res, err := verifyLog(args[0], opts)
+			if report != "" {
+				if paperSize != paper.A4 && paperSize != paper.Letter {
+					return usageErrorf("--paper %q: want a4 or letter", paperSize)
+				}
+				if err := checkOutFree(report, force); err != nil {
+					return err
+				}
+			}
+			in, err := collectLog(args[0], reportDir, opts)
 			if err != nil {
 				return err
 			}
-			r := newLogReport(args[0], res, opts)
+			r := newLogReport(args[0], in.Result, opts)
 			if err := rc.finish(cmd.Context(), &r); err != nil {
 				return err
+			}
+			if report != "" {
+				if !r.Valid {
+					// a finding from outside attest.Verify (Rekor)
+					// makes the report's verdict a failure too
+					in.Result.Findings = r.Findings
+				}
+				in.Checks = reportChecks(in, opts, r)
+				if err := writeDocument(paper.Report(in), "html", report, paperSize, force); err != nil {
+					return err
+				}
 			}
 			if a.output == "json" {
 				if err := a.writeJSON(r); err != nil {
@@ -295,6 +319,10 @@ be read.`,
 	}
 	fl.register(cmd)
 	rfl.register(cmd)
+	cmd.Flags().StringVar(&report, "report", "", "also write the TCR's report here: one self-contained HTML file, the verdict first (exit status as without it)")
+	cmd.Flags().StringVar(&reportDir, "dir", "", "directory the log's file names are relative to, for the report's SKR bundle table (default: the log's directory)")
+	cmd.Flags().StringVar(&paperSize, "paper", paper.A4, "paper size of the report's print stylesheet: a4 or letter")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite --report if it exists")
 	return cmd
 }
 
@@ -346,34 +374,81 @@ type showFile struct {
 }
 
 func newLogShowCmd(a *app) *cobra.Command {
-	var fl logVerifyFlags
+	var (
+		fl  logVerifyFlags
+		df  docFlags
+		dir string
+	)
 	cmd := &cobra.Command{
-		Use:   "show LOG",
+		Use:   "show LOG [--format text|html|pdf] [--out FILE]",
 		Short: "Print a transcript of an attestation log for a person to read and initial",
 		Long: `Show prints each entry of the log (sequence number, time, step, actor,
-details, files with short hashes, seals and witness signatures), then the
-head in hex and as PGP words, the verification result and lines for the
+details, files with their full SHA-256, seals and witness signatures), then
+the head in hex and as PGP words, the verification result and lines for the
 reviewer's initials. It verifies as it goes, with the same flags as
 ksk log verify: a log that does not verify is printed up to its first bad
-entry, followed by the finding, and the exit status is 1.`,
+entry, followed by the finding, and the exit status is 1.
+
+--format html or pdf writes the annotated transcript to --out instead: the
+verdict, the ceremony and its hashes (script, KSR, SKR, log file, head) in
+hex and PGP words, the witnesses with their key fingerprints, the quorum's
+credentials, the SKR's bundles (when the SKR the log records is found under
+--dir with that SHA-256), one table per act with a row per entry, and every
+file read or written. Hashes are never shortened.`,
 		Example: `  ksk log show ceremony.log
-  ksk log show ceremony.log --attestation-key attest.pem > transcript.txt`,
+  ksk log show ceremony.log --attestation-key attest.pem > transcript.txt
+  ksk log show work/ceremony.log --format pdf --out work/transcript.pdf`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := fl.options()
 			if err != nil {
 				return err
 			}
+			if df.format == "" {
+				df.format = "text"
+			}
+			if df.format != "text" {
+				if err := df.check(); err != nil {
+					return err
+				}
+				in, err := collectLog(args[0], dir, opts)
+				if err != nil {
+					return err
+				}
+				r := newLogReport(args[0], in.Result, opts)
+				if err := writeDocument(paper.Transcript(in), df.format, df.out, df.paper, df.force); err != nil {
+					return err
+				}
+				if a.output == "json" {
+					if err := a.writeJSON(map[string]any{"log": r.Log, "out": df.out, "format": df.format, "status": r.Status, "valid": r.Valid, "head": r.Head}); err != nil {
+						return err
+					}
+				} else {
+					fmt.Fprintf(a.out, "Transcript: %s (%s), %d entries, %s\nHead: %s\n", df.out, df.format, r.Entries, r.Status, r.Head)
+				}
+				if !r.Valid {
+					return rejectLog(r)
+				}
+				return nil
+			}
+			out := a.out
+			var buf bytes.Buffer
+			if df.out != "" && df.out != "-" {
+				if err := checkOutFree(df.out, df.force); err != nil {
+					return err
+				}
+				out = &buf
+			}
 			var entries []showEntry
 			if a.output == "text" {
-				attest.WriteTranscriptStart(a.out, args[0])
+				attest.WriteTranscriptStart(out, args[0])
 			}
 			opts.OnEntry = func(e *attest.Entry, h attest.Hash, line int) error {
 				if a.output == "json" {
 					entries = append(entries, newShowEntry(e, h, line))
 					return nil
 				}
-				attest.WriteTranscriptEntry(a.out, e, h)
+				attest.WriteTranscriptEntry(out, e, h)
 				return nil
 			}
 			res, err := verifyLog(args[0], opts)
@@ -393,7 +468,12 @@ entry, followed by the finding, and the exit status is 1.`,
 					return err
 				}
 			} else {
-				attest.WriteTranscriptEnd(a.out, res, r.Findings, r.Valid)
+				attest.WriteTranscriptEnd(out, res, r.Findings, r.Valid)
+			}
+			if out == &buf {
+				if err := atomicfile.Write(df.out, buf.Bytes(), 0o644, df.force); err != nil {
+					return fmt.Errorf("%w: --out %s: %w", errUsage, df.out, err)
+				}
 			}
 			if !r.Valid {
 				return rejectLog(r)
@@ -402,6 +482,8 @@ entry, followed by the finding, and the exit status is 1.`,
 		},
 	}
 	fl.register(cmd)
+	df.register(cmd, "text (default, to stdout or --out), html or pdf (to --out)")
+	cmd.Flags().StringVar(&dir, "dir", "", "directory the log's file names are relative to, for the SKR's bundle table (default: the log's directory)")
 	return cmd
 }
 

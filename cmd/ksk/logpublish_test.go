@@ -136,15 +136,6 @@ func firstError(fs []check.Finding) *check.Finding {
 	return nil
 }
 
-func hasCheck(fs []check.Finding, id string) bool {
-	for _, f := range fs {
-		if f.Check == id && f.Severity == check.Error {
-			return true
-		}
-	}
-	return false
-}
-
 // TestLogPublishRekor is the end-to-end test against a real Rekor:
 // publish through the CLI, verify offline, tamper, verify online.
 func TestLogPublishRekor(t *testing.T) {

@@ -127,3 +127,20 @@ func printRekorReport(w io.Writer, r *rekorReport) {
 		fmt.Fprintf(w, "Rekor: checked online against %s\n", r.Online)
 	}
 }
+
+// rekorSummary describes the Rekor entries of r in lines, for the TCR's
+// report.
+func rekorSummary(r *rekorReport) []string {
+	var out []string
+	for _, e := range r.Entries {
+		at := "not a head of this log"
+		if e.HeadSeq >= 0 {
+			at = fmt.Sprintf("the head after entry %d", e.HeadSeq)
+		}
+		out = append(out, fmt.Sprintf("entry %s, log index %d, integrated %s, publishes %s (%s)", e.UUID, e.LogIndex, e.IntegratedTime, e.PublishedHead, at))
+	}
+	if r.Online != "" {
+		out = append(out, "checked online against "+r.Online)
+	}
+	return out
+}
