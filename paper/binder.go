@@ -53,22 +53,26 @@ func Binder(plan *ceremony.Plan, version string) *Document {
 	d.Blocks = append(d.Blocks, Block{Kind: KindFields, ID: "cover", Fields: cover},
 		Paragraph(S("Before the ceremony, compare the script SHA-256 above with the one ksk ceremony check prints, and with the footer of every page.")))
 
-	// Sign-in sheet.
-	sheet := &Table{Name: "sign-in", Columns: []Column{{"Participant", 13}, {"Name", 20}, {"Role", 17}, {"Identity (credential or SSH key)", 22}, {"Signature", 12}, {"Time in", 8}, {"Time out", 8}}}
+	// Sign-in sheet, then who is identified by what (full width, so
+	// that no hash is broken).
+	sheet := &Table{Name: "sign-in", Columns: []Column{{"Participant", 13}, {"Name", 22}, {"Role", 19}, {"Signature", 22}, {"Time in", 12}, {"Time out", 12}}}
+	ids := &Table{Name: "identities", Columns: []Column{{"Participant", 15}, {"Identified by (credential SHA-256 or SSH key fingerprint)", 85}}}
 	for _, pp := range s.Participants {
-		id := []Line{S("-")}
+		sheet.Rows = append(sheet.Rows, Row{Cells: [][]Line{{B(pp.ID)}, Ls(orBlank(pp.Name)), Ls(pp.Role), nil, nil, nil}})
 		switch {
 		case pp.SSHKey != "":
-			id = []Line{H(pp.SSHKey)}
+			ids.Rows = append(ids.Rows, Row{Cells: [][]Line{{B(pp.ID)}, {S("SSH key"), H(pp.SSHKey)}}})
 		case pp.Credential != "":
-			id = []Line{S("credential sha256"), H(pp.Credential)}
+			ids.Rows = append(ids.Rows, Row{Cells: [][]Line{{B(pp.ID)}, {S("credential file SHA-256"), H(pp.Credential), S(words(pp.Credential))}}})
 		}
-		sheet.Rows = append(sheet.Rows, Row{Cells: [][]Line{{B(pp.ID)}, Ls(orBlank(pp.Name)), Ls(pp.Role), id, nil, nil, nil}})
 	}
 	for range 3 { // for visitors and late changes
-		sheet.Rows = append(sheet.Rows, Row{Cells: [][]Line{nil, nil, nil, nil, nil, nil, nil}})
+		sheet.Rows = append(sheet.Rows, Row{Cells: [][]Line{{T(" ")}, nil, nil, nil, nil, nil}})
 	}
 	d.Blocks = append(d.Blocks, Heading(2, "Participants: sign-in sheet", true), Block{Kind: KindTable, Table: sheet})
+	if len(ids.Rows) > 0 {
+		d.Blocks = append(d.Blocks, Heading(2, "How participants are identified", false), Block{Kind: KindTable, Table: ids})
+	}
 
 	if len(s.HSMs) > 0 || len(s.Quorums) > 0 {
 		var fs []Field

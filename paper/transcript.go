@@ -2,6 +2,7 @@ package paper
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/ksk-dev/ksk/attest"
@@ -149,7 +150,7 @@ func (in *LogInput) transcriptBlocks(d *Document, report bool) []Block {
 	hashes := []Field{{"Attestation log", []Line{T(attest.Sanitize(in.Log)), S("file sha256"), H(in.LogSHA256.String()), S(in.LogSHA256.Words())}}}
 	for _, k := range []string{"ceremony", "number", "site", "date", "mode", "ksk_version", "operator"} {
 		if v, ok := open[k]; ok && v != "" {
-			hashes = append(hashes, Field{strings.ReplaceAll(k, "_", " "), Ls(attest.Sanitize(v))})
+			hashes = append(hashes, Field{strings.ReplaceAll(k, "_", " "), valueLines(attest.Sanitize(v))})
 		}
 	}
 	if s := open["script_sha256"]; s != "" {
@@ -291,7 +292,7 @@ func entryRow(le LogEntry) Row {
 			sum, rest := credentialParts(v)
 			res = append(res, S(label+": "+rest), H(sum))
 		default:
-			res = append(res, T(label+": "+v))
+			res = append(res, valueLines(label+": "+v)...)
 		}
 	}
 	for _, f := range e.Files {
@@ -300,6 +301,24 @@ func entryRow(le LogEntry) Row {
 	res = append(res, S("entry hash"), H(le.Hash.String()))
 	row.Cells = [][]Line{{B(fmt.Sprintf("#%d", e.Seq)), S(e.Time.Format(attest.TimeLayout)), S(fmt.Sprintf("line %d", le.Line))}, step, Ls(attest.Sanitize(e.Actor)), res}
 	return row
+}
+
+// hexHash64 finds SHA-256 values in hex inside a text.
+var hexHash64 = regexp.MustCompile(`[0-9a-f]{64}`)
+
+// valueLines is a text whose SHA-256 values are taken out onto lines of
+// their own in the monospaced font, so that no hash is broken across
+// lines.
+func valueLines(s string) []Line {
+	found := hexHash64.FindAllString(s, -1)
+	if len(found) == 0 {
+		return []Line{T(s)}
+	}
+	out := []Line{T(hexHash64.ReplaceAllString(s, "[hash below]"))}
+	for _, h := range found {
+		out = append(out, H(h))
+	}
+	return out
 }
 
 // credentialParts splits a quorum entry's credential value
