@@ -11,7 +11,7 @@ FUZZTIME  ?= 15s
 STATICCHECK_VERSION ?= v0.8.2
 export CGO_ENABLED := 1
 
-.PHONY: all build test race lint fuzz bench demo setup clean
+.PHONY: all build test race lint fuzz bench demo docs-img setup clean
 
 all: build
 
@@ -44,6 +44,11 @@ bench: setup
 
 demo: setup build
 	scripts/demo.sh
+
+# Refreshes the pictures in docs/img from the tests that render the binder,
+# the transcript and the TCR report in headless Chromium and poppler.
+docs-img: setup
+	KSK_DOCS_IMG=1 $(GO) test -count=1 -run '^TestPaper$$' ./cmd/ksk
 
 clean:
 	rm -rf bin .demo

@@ -102,7 +102,7 @@ func Binder(plan *ceremony.Plan, version string) *Document {
 			act = ps.Act.ID
 			n, _, _ := strings.Cut(ps.Number, ".")
 			d.Blocks = append(d.Blocks, Heading(2, fmt.Sprintf("Act %s: %s", n, ps.Act.Title), false))
-			t = &Table{Name: act, Columns: []Column{{"Step", 6}, {"Actor", 14}, {"Activity", 39}, {"ksk shows", 25}, {"Initial", 8}, {"Time", 8}}}
+			t = &Table{Name: act, Columns: []Column{{"Step", 7.5}, {"Actor", 14}, {"Activity", 37.5}, {"ksk shows", 25}, {"Initial", 8}, {"Time", 8}}}
 			d.Blocks = append(d.Blocks, Block{Kind: KindTable, Table: t})
 		}
 		t.Rows = append(t.Rows, Row{ID: ps.ID, Cells: [][]Line{{B(ps.Number)}, actorCell(plan, ps), activity(ps), shows(ps), nil, nil}})

@@ -87,6 +87,7 @@ thead{display:table-header-group}
 tr{break-inside:avoid;page-break-inside:avoid}
 th{background:#e4e4e4;text-align:left;font-weight:700;font-size:8.5pt}
 th,td{border:0.3mm solid #777;padding:1.2mm 1.5mm;vertical-align:top}
+table.grid td{height:5.5mm}
 td div{margin:0 0 0.6mm}
 table.fields td.name{width:34%;font-weight:700}
 tr.exception td{background:#fde2e2}

@@ -148,7 +148,7 @@ func (r *pdfRenderer) block(b *Block, first bool) {
 			p.AddPage()
 		} else {
 			// keep a heading with at least a few lines of what follows
-			r.ensure(f.lineHeight() + 24)
+			r.ensure(f.lineHeight() + 45)
 		}
 		if !r.atTop() {
 			p.Ln(gap)

@@ -222,7 +222,7 @@ func (in *LogInput) transcriptBlocks(d *Document, report bool) []Block {
 		a, _, _ := strings.Cut(e.Step, ".")
 		if a != act || t == nil {
 			act = a
-			t = &Table{Name: "entries-" + a, Columns: []Column{{"Entry", 13}, {"Step", 20}, {"By", 10}, {"Result, values, files and entry hash", 57}}}
+			t = &Table{Name: "entries-" + a, Columns: []Column{{"Entry", 12}, {"Step", 24}, {"By", 9}, {"Result, values, files and entry hash", 55}}}
 			title := "Log entries: " + attest.Sanitize(a)
 			if e.Type == attest.TypeOpen {
 				title = "Log entries: opening"
@@ -299,7 +299,7 @@ func entryRow(le LogEntry) Row {
 		res = append(res, S(string(f.Role)+" "+attest.Sanitize(f.Path)), H(f.SHA256.String()))
 	}
 	res = append(res, S("entry hash"), H(le.Hash.String()))
-	row.Cells = [][]Line{{B(fmt.Sprintf("#%d", e.Seq)), S(e.Time.Format(attest.TimeLayout)), S(fmt.Sprintf("line %d", le.Line))}, step, Ls(attest.Sanitize(e.Actor)), res}
+	row.Cells = [][]Line{{B(fmt.Sprintf("#%d", e.Seq)), S(e.Time.UTC().Format("2006-01-02")), S(e.Time.UTC().Format("15:04:05.000Z")), S(fmt.Sprintf("line %d", le.Line))}, step, Ls(attest.Sanitize(e.Actor)), res}
 	return row
 }
 

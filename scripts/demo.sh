@@ -183,6 +183,15 @@ if [ ${#publish[@]} -gt 0 ]; then
   "$ksk" log verify --attestation-key "$work/media/ksk-attestation.pem" --rekor-key "$work/rekor.pub" "$work/ceremony.log"
 fi
 
+step "Print the ceremony binder from the script, and the annotated transcript and the TCR's report from the log (HTML and PDF)"
+for fmt in html pdf; do
+  "$ksk" ceremony print "$quarterly" --dir "$work" --param date="$today" "${publish[@]}" --format "$fmt" --out "$work/binder.$fmt" --force
+  "$ksk" log show "$work/ceremony.log" --format "$fmt" --out "$work/transcript.$fmt" --force
+done
+"$ksk" log verify --attestation-key "$work/media/ksk-attestation.pem" --allowed-signers "$work/allowed_signers" \
+  --script "$quarterly" --report "$work/report.html" --force "$work/ceremony.log" > /dev/null
+echo "TCR report: $work/report.html"
+
 step "Export the SKR for the zone's signer (DNS presentation format)"
 "$ksk" skr export --format zone --out "$work/out/skr.zone" "$work/out/skr.xml"
 head -n 4 "$work/out/skr.zone"
@@ -200,7 +209,9 @@ step "Done"
 cat <<DONE
 SKR:             $work/out/skr.xml (copy on the output media: $work/media/skr.xml)
 Attestation log: $work/ceremony.log
-Transcript:      $work/transcript.txt
+Transcript:      $work/transcript.txt, $work/transcript.html, $work/transcript.pdf
+Binder:          $work/binder.html, $work/binder.pdf (printed from $quarterly)
+TCR report:      $work/report.html
 Log head:        $(awk '/^Head:/ {print $2}' "$work/quarterly-run.txt")
 Key generation:  $work/keygen.log, transcript $work/keygen-transcript.txt
 Credentials:     $work/credentials/ (3 of 7 crypto officers)

@@ -26,6 +26,9 @@ needs=(
   "bind9-utils:dnssec-verify"
   "openssl:openssl"
   "openssh-client:ssh-keygen"
+  "chromium:chromium"
+  "poppler-utils:pdftotext"
+  "poppler-utils:pdftoppm"
 )
 
 missing=()

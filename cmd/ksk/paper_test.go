@@ -165,12 +165,13 @@ func checkPageFooters(t *testing.T, path, text, footer string) {
 	}
 }
 
-// pagePNG turns page 1 of a PDF into a PNG and returns its path.
-func pagePNG(t *testing.T, pdf string) string {
+// pagePNG turns a page of a PDF into a PNG and returns its path.
+func pagePNG(t *testing.T, pdf string, page int) string {
 	t.Helper()
 	bin := testenv.RequireTool(t, "pdftoppm", "poppler-utils")
-	prefix := strings.TrimSuffix(pdf, ".pdf") + "-page"
-	if out, err := exec.Command(bin, "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", pdf, prefix).CombinedOutput(); err != nil {
+	n := strconv.Itoa(page)
+	prefix := strings.TrimSuffix(pdf, ".pdf") + "-page" + n
+	if out, err := exec.Command(bin, "-png", "-r", "60", "-f", n, "-l", n, "-singlefile", pdf, prefix).CombinedOutput(); err != nil {
 		t.Fatalf("pdftoppm %s: %v\n%s", pdf, err, out)
 	}
 	return prefix + ".png"
@@ -298,9 +299,12 @@ func TestPaper(t *testing.T) {
 			at += i
 		}
 		noShortHashes(t, "binder.pdf", text)
-		png := pagePNG(t, f("binder.pdf"))
+		png := pagePNG(t, f("binder.pdf"), 1)
 		notBlank(t, png)
 		docsImage(t, png, "binder-pdf-page1.png")
+		act := pagePNG(t, f("binder.pdf"), 4)
+		notBlank(t, act)
+		docsImage(t, act, "binder-pdf-page4.png")
 	})
 
 	checkTranscriptDOM := func(t *testing.T, path, state string, wantEntries int) *html.Node {
@@ -363,7 +367,9 @@ func TestPaper(t *testing.T) {
 			}
 		}
 		noShortHashes(t, "transcript.pdf", pdfT)
-		notBlank(t, pagePNG(t, f("transcript.pdf")))
+		tp := pagePNG(t, f("transcript.pdf"), 4)
+		notBlank(t, tp)
+		docsImage(t, tp, "transcript-pdf-page4.png")
 	})
 
 	t.Run("report", func(t *testing.T) {
