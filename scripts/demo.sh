@@ -188,8 +188,10 @@ for fmt in html pdf; do
   "$ksk" ceremony print "$quarterly" --dir "$work" --param date="$today" "${publish[@]}" --format "$fmt" --out "$work/binder.$fmt" --force
   "$ksk" log show "$work/ceremony.log" --format "$fmt" --out "$work/transcript.$fmt" --force
 done
+rekor_check=()
+[ ${#publish[@]} -gt 0 ] && rekor_check=(--rekor-key "$work/rekor.pub")
 "$ksk" log verify --attestation-key "$work/media/ksk-attestation.pem" --allowed-signers "$work/allowed_signers" \
-  --script "$quarterly" --report "$work/report.html" --force "$work/ceremony.log" > /dev/null
+  "${rekor_check[@]}" --script "$quarterly" --report "$work/report.html" --force "$work/ceremony.log" > /dev/null
 echo "TCR report: $work/report.html"
 
 step "Export the SKR for the zone's signer (DNS presentation format)"
