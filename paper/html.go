@@ -164,15 +164,5 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 </html>
 `))
 
-// isHexHash reports whether s is 64 lower-case hex digits.
-func isHexHash(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+// isHexHash reports whether s is a SHA-256 in lower-case hex, 64 digits.
+func isHexHash(s string) bool { return len(s) == 64 && hexHash64.MatchString(s) }
