@@ -2,6 +2,7 @@ package paper
 
 import (
 	"fmt"
+	"github.com/ksk-dev/ksk/ceremony"
 	"regexp"
 	"strings"
 
@@ -64,6 +65,26 @@ type LogInput struct {
 	// Checks are the checks the report lists (chain, seals, witnesses,
 	// Rekor).
 	Checks []Check
+	// Steps, when the script is known, give each step ID its number and
+	// act, so that the transcript is laid out as the binder is.
+	Steps map[string]StepInfo
+}
+
+// StepInfo is a script step's place, for the transcript.
+type StepInfo struct {
+	Number   string // "2.1"
+	ActTitle string // "Act 2: Bring the HSM and the credentials out of the safes"
+}
+
+// ScriptSteps returns the StepInfo of every step of s.
+func ScriptSteps(s *ceremony.Script) map[string]StepInfo {
+	m := map[string]StepInfo{}
+	for ai, a := range s.Acts {
+		for si, st := range a.Steps {
+			m[a.ID+"."+st.ID] = StepInfo{Number: fmt.Sprintf("%d.%d", ai+1, si+1), ActTitle: fmt.Sprintf("Act %d: %s", ai+1, a.Title)}
+		}
+	}
+	return m
 }
 
 // verdict returns the verification's verdict.
@@ -224,12 +245,15 @@ func (in *LogInput) transcriptBlocks(d *Document, report bool) []Block {
 			act = a
 			t = &Table{Name: "entries-" + a, Columns: []Column{{"Entry", 12}, {"Step", 24}, {"By", 9}, {"Result, values, files and entry hash", 55}}}
 			title := "Log entries: " + attest.Sanitize(a)
+			if si, ok := in.Steps[e.Step]; ok {
+				title = attest.Sanitize(si.ActTitle)
+			}
 			if e.Type == attest.TypeOpen {
 				title = "Log entries: opening"
 			}
 			bs = append(bs, Heading(2, title, false), Block{Kind: KindTable, Table: t})
 		}
-		t.Rows = append(t.Rows, entryRow(le))
+		t.Rows = append(t.Rows, entryRow(le, in.Steps[e.Step].Number))
 		for _, f := range e.Files {
 			files = append(files, Field{fmt.Sprintf("#%d %s %s", e.Seq, f.Role, attest.Sanitize(f.Path)), []Line{H(f.SHA256.String()), S(f.SHA256.Words())}})
 		}
@@ -244,7 +268,7 @@ func (in *LogInput) transcriptBlocks(d *Document, report bool) []Block {
 }
 
 // entryRow is the row of one log entry.
-func entryRow(le LogEntry) Row {
+func entryRow(le LogEntry, number string) Row {
 	e := &le.Entry
 	det := e.Details
 	status := det["status"]
@@ -255,7 +279,7 @@ func entryRow(le LogEntry) Row {
 	case hasPrefix(det, "note."):
 		row.Class = "note"
 	}
-	step := []Line{B(attest.Sanitize(e.Step))}
+	step := []Line{B(strings.TrimSpace(number + " " + attest.Sanitize(e.Step)))}
 	if t := det["title"]; t != "" {
 		step = append(step, T(attest.Sanitize(t)))
 	}

@@ -285,7 +285,7 @@ be read.`,
 					return err
 				}
 			}
-			in, err := collectLog(args[0], reportDir, opts)
+			in, err := collectLog(args[0], reportDir, fl.script, opts)
 			if err != nil {
 				return err
 			}
@@ -411,7 +411,7 @@ file read or written. Hashes are never shortened.`,
 				if err := df.check(); err != nil {
 					return err
 				}
-				in, err := collectLog(args[0], dir, opts)
+				in, err := collectLog(args[0], dir, fl.script, opts)
 				if err != nil {
 					return err
 				}

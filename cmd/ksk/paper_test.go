@@ -375,7 +375,7 @@ func TestPaper(t *testing.T) {
 	t.Run("report", func(t *testing.T) {
 		dom := checkTranscriptDOM(t, f("report.html"), "verified", len(shown.Entries))
 		text := textOf(dom)
-		for _, want := range []string{"VERIFIED", shown.Head, "Seal by the attestation key", "Witness signatures", "Ceremony binding"} {
+		for _, want := range []string{"VERIFIED", shown.Head, "Seal by the attestation key", "Witness signatures", "Ceremony binding", "Act 1: ", "4.3 act4.sign"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("report lacks %q", want)
 			}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ksk-dev/ksk/attest"
+	"github.com/ksk-dev/ksk/ceremony"
 	"github.com/ksk-dev/ksk/check"
 	"github.com/ksk-dev/ksk/ksr"
 
@@ -132,7 +133,7 @@ written, 2 the script is invalid or a flag is wrong (nothing is written).`,
 // transcript and the report show: every entry that verified and, when a
 // sign step's SKR is found under dir with the SHA-256 the log records,
 // the SKR.
-func collectLog(path, dir string, opts attest.VerifyOptions) (*paper.LogInput, error) {
+func collectLog(path, dir, script string, opts attest.VerifyOptions) (*paper.LogInput, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usageErrorf("%v", err)
@@ -156,6 +157,15 @@ func collectLog(path, dir string, opts attest.VerifyOptions) (*paper.LogInput, e
 		dir = filepath.Dir(path)
 	}
 	findSKR(in, dir)
+	if script != "" {
+		// The script lays the transcript out as the binder (act titles,
+		// step numbers); whether the log is of it is --script's binding.
+		if data, err := os.ReadFile(script); err == nil {
+			if s, err := ceremony.Parse(data, nil); err == nil {
+				in.Steps = paper.ScriptSteps(s)
+			}
+		}
+	}
 	return in, nil
 }
 
