@@ -497,3 +497,22 @@ func TestCheckShippedScripts(t *testing.T) {
 		t.Errorf("not ErrInvalid: %v", err)
 	}
 }
+
+// TestCheckRef: a step's ref is in the plan's text and JSON.
+func TestCheckRef(t *testing.T) {
+	_, path := stageCheck(t, strings.Replace(checkScript, "{id: sign, type: sign,", "{id: sign, ref: 4.1.2A/7, type: sign,", 1))
+	p, err := Check(path, CheckOptions{})
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	var b strings.Builder
+	if err := p.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "[ref 4.1.2A/7]") {
+		t.Errorf("plan text lacks the ref:\n%s", b.String())
+	}
+	if s := p.Summary(); s.Steps[4].Ref != "4.1.2A/7" || s.Steps[3].Ref != "" {
+		t.Errorf("summary refs: %q %q", s.Steps[4].Ref, s.Steps[3].Ref)
+	}
+}

@@ -420,3 +420,41 @@ func TestPaper(t *testing.T) {
 		}
 	})
 }
+
+// TestPaperFlags: wrong flags are refused with exit 2 before the script
+// or log is read, and nothing is written.
+func TestPaperFlags(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.pdf")
+	existing := filepath.Join(dir, "existing.html")
+	writeFileAt(t, existing, "keep", 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown format", []string{"ceremony", "print", quarterlyScript, "--format", "docx", "--out", out}, `--format "docx": want html or pdf`},
+		{"no format", []string{"ceremony", "print", quarterlyScript, "--out", out}, `want html or pdf`},
+		{"no out", []string{"ceremony", "print", quarterlyScript, "--format", "pdf"}, "needs --out FILE"},
+		{"paper size", []string{"ceremony", "print", quarterlyScript, "--format", "pdf", "--out", out, "--paper", "a3"}, `--paper "a3"`},
+		{"existing out", []string{"ceremony", "print", quarterlyScript, "--format", "html", "--out", existing}, "exists"},
+		{"show format", []string{"log", "show", "no.log", "--format", "png", "--out", out}, `--format "png"`},
+		{"show existing", []string{"log", "show", "no.log", "--out", existing}, "exists"},
+		{"report existing", []string{"log", "verify", "no.log", "--report", existing}, "exists"},
+		{"report paper", []string{"log", "verify", "no.log", "--report", out, "--paper", "tabloid"}, `--paper "tabloid"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runKSK(t, "", tt.args...)
+			if code != exitUsage || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, %q; want 2 and %q", code, errOut, tt.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("an output was written")
+			}
+			if readFileT(t, existing) != "keep" {
+				t.Error("an existing file was overwritten")
+			}
+		})
+	}
+}
