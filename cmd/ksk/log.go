@@ -285,7 +285,15 @@ be read.`,
 					return err
 				}
 			}
-			in, err := collectLog(args[0], reportDir, fl.script, opts)
+			// Without --report the log is verified streaming, in bounded
+			// memory; the report keeps every entry to lay them out.
+			var in *paper.LogInput
+			if report != "" {
+				in, err = collectLog(args[0], reportDir, fl.script, opts)
+			} else {
+				in = &paper.LogInput{}
+				in.Result, err = verifyLog(args[0], opts)
+			}
 			if err != nil {
 				return err
 			}

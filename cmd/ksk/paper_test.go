@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"image/png"
 	"os"
@@ -235,7 +237,8 @@ func TestPaper(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(js), &shown) != nil {
 		t.Fatalf("log show -o json: exit %d", code)
 	}
-	hashes := []string{shown.Head, plan.SHA256}
+	logSum := sha256.Sum256([]byte(readFileT(t, room.log)))
+	hashes := []string{shown.Head, plan.SHA256, hex.EncodeToString(logSum[:])}
 	for _, en := range shown.Entries {
 		hashes = append(hashes, en.Hash)
 		for _, fl := range en.Files {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,11 +135,13 @@ written, 2 the script is invalid or a flag is wrong (nothing is written).`,
 // sign step's SKR is found under dir with the SHA-256 the log records,
 // the SKR.
 func collectLog(path, dir, script string, opts attest.VerifyOptions) (*paper.LogInput, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}
-	in := &paper.LogInput{Log: path, LogSHA256: sha256.Sum256(data)}
+	defer f.Close()
+	in := &paper.LogInput{Log: path}
+	sum := sha256.New()
 	inner := opts.OnEntry
 	opts.OnEntry = func(e *attest.Entry, h attest.Hash, line int) error {
 		in.Entries = append(in.Entries, paper.CopyEntry(e, h, line))
@@ -147,11 +150,16 @@ func collectLog(path, dir, script string, opts attest.VerifyOptions) (*paper.Log
 		}
 		return nil
 	}
-	res, err := attest.Verify(bytes.NewReader(data), opts)
+	res, err := attest.Verify(io.TeeReader(f, sum), opts)
 	var ee *attest.EntryError
 	if err != nil && !errors.As(err, &ee) {
 		return nil, usageErrorf("%s: %v", path, err)
 	}
+	// The file's hash covers all of it, also past a bad entry.
+	if _, err := io.Copy(sum, f); err != nil {
+		return nil, usageErrorf("%s: %v", path, err)
+	}
+	copy(in.LogSHA256[:], sum.Sum(nil))
 	in.Result = res
 	if dir == "" {
 		dir = filepath.Dir(path)
