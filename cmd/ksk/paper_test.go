@@ -412,7 +412,8 @@ func TestPaper(t *testing.T) {
 		}
 		dom := checkTranscriptDOM(t, f("tampered.html"), "failed", room.signSeq+1)
 		text := textOf(dom)
-		if !strings.Contains(text, "NOT VERIFIED") || strings.Contains(text, "VERIFIED All") || !strings.Contains(text, "LOG-") {
+		if !strings.Contains(text, "NOT VERIFIED") || strings.Contains(text, "VERIFIED All") || !strings.Contains(text, "LOG-CHAIN") ||
+			!strings.Contains(text, "FAILED") {
 			t.Errorf("tampered report: verdict text wrong:\n%s", text[:min(len(text), 600)])
 		}
 		if code, _, _ := runKSK(t, "", "log", "show", bad, "--format", "pdf", "--out", f("tampered.pdf")); code != exitRejected {
