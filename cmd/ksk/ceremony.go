@@ -155,8 +155,8 @@ not usable; 3 HSM or environment error; 130 interrupted.`,
 				return usageErrorf("--scrypt-work-factor must be between 10 and %d (what a ceremony accepts when it opens a credential)", quorum.MaxWorkFactor)
 			}
 			if transcript != "" {
-				if _, err := os.Lstat(transcript); err == nil {
-					return fmt.Errorf("%w: --transcript %s: %w", errUsage, transcript, atomicfile.ErrExists)
+				if err := atomicfile.CheckFree(transcript); err != nil {
+					return fmt.Errorf("%w: --transcript %w", errUsage, err)
 				}
 			}
 			plan, err := f.plan(args[0])

@@ -110,8 +110,8 @@ or all of them; then BACKUP is written. Existing files are kept unless
 				if entries, err := os.ReadDir(credDir); err == nil && len(entries) > 0 {
 					return fmt.Errorf("%w: --credentials-dir %s: %w: it holds %d files; nothing written", errUsage, credDir, atomicfile.ErrExists, len(entries))
 				}
-				if _, err := os.Lstat(out); err == nil {
-					return fmt.Errorf("%w: %s: %w; nothing written", errUsage, out, atomicfile.ErrExists)
+				if err := atomicfile.CheckFree(out); err != nil {
+					return fmt.Errorf("%w: %w; nothing written", errUsage, err)
 				}
 			}
 			userPIN, err := hf.pin()

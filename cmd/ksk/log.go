@@ -278,8 +278,8 @@ be read.`,
 				return err
 			}
 			if report != "" {
-				if paperSize != paper.A4 && paperSize != paper.Letter {
-					return usageErrorf("--paper %q: want a4 or letter", paperSize)
+				if err := checkPaper(paperSize); err != nil {
+					return err
 				}
 				if err := checkOutFree(report, force); err != nil {
 					return err

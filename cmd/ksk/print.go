@@ -44,10 +44,18 @@ func (f *docFlags) check() error {
 	default:
 		return usageErrorf("--format %q: want html or pdf", f.format)
 	}
-	if f.paper != paper.A4 && f.paper != paper.Letter {
-		return usageErrorf("--paper %q: want a4 or letter", f.paper)
+	if err := checkPaper(f.paper); err != nil {
+		return err
 	}
 	return checkOutFree(f.out, f.force)
+}
+
+// checkPaper validates --paper.
+func checkPaper(size string) error {
+	if size != paper.A4 && size != paper.Letter {
+		return usageErrorf("--paper %q: want a4 or letter", size)
+	}
+	return nil
 }
 
 // checkOutFree refuses an existing output file without force, before
@@ -56,8 +64,8 @@ func checkOutFree(path string, force bool) error {
 	if force {
 		return nil
 	}
-	if _, err := os.Lstat(path); err == nil {
-		return usageErrorf("--out %s: %v", path, atomicfile.ErrExists)
+	if err := atomicfile.CheckFree(path); err != nil {
+		return fmt.Errorf("%w: --out %w", errUsage, err)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
@@ -112,8 +111,8 @@ output that exists without --force.`,
 			sched := signer.SchedulePath(out)
 			if !force {
 				for _, p := range []string{out, sched} {
-					if _, err := os.Lstat(p); err == nil {
-						return fmt.Errorf("%w: %s: %w", errUsage, p, atomicfile.ErrExists)
+					if err := atomicfile.CheckFree(p); err != nil {
+						return fmt.Errorf("%w: %w", errUsage, err)
 					}
 				}
 			}

@@ -162,8 +162,8 @@ func runSign(cmd *cobra.Command, a *app, f *signFlags) error {
 	}
 	// Fail on an unwritable --out before the ceremony, not after signing.
 	if !f.force {
-		if _, err := os.Lstat(f.out); err == nil {
-			return fmt.Errorf("%w: %s: %w", errUsage, f.out, atomicfile.ErrExists)
+		if err := atomicfile.CheckFree(f.out); err != nil {
+			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 	}
 	if st, err := os.Stat(filepath.Dir(f.out)); err != nil || !st.IsDir() {

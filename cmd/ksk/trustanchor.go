@@ -126,8 +126,8 @@ func runTrustAnchor(a *app, f *trustAnchorFlags) error {
 	paths := []string{xmlPath, dsPath, keyPath}
 	if !f.force {
 		for _, p := range paths {
-			if _, err := os.Lstat(p); err == nil {
-				return fmt.Errorf("%w: %s: %w; nothing written", errUsage, p, atomicfile.ErrExists)
+			if err := atomicfile.CheckFree(p); err != nil {
+				return fmt.Errorf("%w: %w; nothing written", errUsage, err)
 			}
 		}
 	}

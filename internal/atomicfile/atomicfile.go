@@ -99,3 +99,14 @@ func WriteAll(paths []string, data [][]byte, perm fs.FileMode, overwrite bool) e
 	}
 	return nil
 }
+
+// CheckFree returns an error wrapping ErrExists when path exists, so that a
+// command can refuse an output before doing any work; Write checks again.
+// Any other error (a missing directory, no permission) is left to Write to
+// report, and CheckFree returns nil.
+func CheckFree(path string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s: %w", path, ErrExists)
+	}
+	return nil
+}

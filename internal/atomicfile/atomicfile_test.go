@@ -40,3 +40,29 @@ func TestWriteMissingDir(t *testing.T) {
 		t.Fatal("write into a missing directory succeeded")
 	}
 }
+
+func TestCheckFree(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "there")
+	if err := os.WriteFile(existing, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "dangling")
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path   string
+		exists bool
+	}{
+		{existing, true},
+		{link, true}, // a dangling symlink is not free: Write would not follow it
+		{filepath.Join(dir, "free"), false},
+		{filepath.Join(dir, "no-such-dir", "f"), false}, // left to Write to report
+	} {
+		err := CheckFree(tt.path)
+		if got := errors.Is(err, ErrExists); got != tt.exists || (!tt.exists && err != nil) {
+			t.Errorf("CheckFree(%s) = %v, want exists=%v", tt.path, err, tt.exists)
+		}
+	}
+}
