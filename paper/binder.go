@@ -1,15 +1,14 @@
 package paper
 
 import (
-	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/ceremony"
-	"github.com/ksk-dev/ksk/pgpwords"
 )
 
 // ExceptionRows is the number of blank rows of the binder's exceptions
@@ -235,8 +234,11 @@ func words(hexHash string) string {
 	if !isHexHash(hexHash) {
 		return ""
 	}
-	b, _ := hex.DecodeString(hexHash)
-	return pgpwords.String(b)
+	h, err := attest.ParseHash(hexHash)
+	if err != nil {
+		return ""
+	}
+	return h.Words()
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -51,14 +51,14 @@ func checkGlyphs(d *Document) error {
 			if r == '\n' || r == '\t' {
 				continue
 			}
+			if unicode.IsControl(r) {
+				return fmt.Errorf("paper: %s: %w: control character U+%04X in %q", where, ErrGlyph, r, clip(s))
+			}
 			for _, f := range coverage {
 				if gi, err := f.GlyphIndex(&buf, r); err != nil || gi == 0 {
 					return fmt.Errorf("paper: %s: %w: %q (U+%04X) in %q; the Go fonts cover Latin, Greek and Cyrillic",
 						where, ErrGlyph, r, r, clip(s))
 				}
-			}
-			if unicode.IsControl(r) {
-				return fmt.Errorf("paper: %s: %w: control character U+%04X in %q", where, ErrGlyph, r, clip(s))
 			}
 		}
 		return nil

@@ -98,7 +98,7 @@ func WritePDF(w io.Writer, d *Document) error {
 	})
 	p.AddPage()
 	for i := range d.Blocks {
-		r.block(&d.Blocks[i], i == 0)
+		r.block(&d.Blocks[i])
 	}
 	if err := p.Error(); err != nil {
 		return fmt.Errorf("paper: pdf: %w", err)
@@ -136,7 +136,7 @@ func (r *pdfRenderer) ensure(h float64) bool {
 
 func (r *pdfRenderer) atTop() bool { return r.p.GetY() <= marginTop+0.01 }
 
-func (r *pdfRenderer) block(b *Block, first bool) {
+func (r *pdfRenderer) block(b *Block) {
 	p := r.p
 	switch b.Kind {
 	case KindHeading:
@@ -144,7 +144,7 @@ func (r *pdfRenderer) block(b *Block, first bool) {
 		if b.Level == 1 {
 			f, gap = fontH1, 2.0
 		}
-		if b.PageBreak && !first && !r.atTop() {
+		if b.PageBreak && !r.atTop() {
 			p.AddPage()
 		} else {
 			// keep a heading with at least a few lines of what follows

@@ -116,26 +116,19 @@ func printRekorReport(w io.Writer, r *rekorReport) {
 	if r == nil {
 		return
 	}
-	for _, e := range r.Entries {
-		at := "not a head of this log"
-		if e.HeadSeq >= 0 {
-			at = fmt.Sprintf("the head after seq %d", e.HeadSeq)
-		}
-		fmt.Fprintf(w, "Rekor: entry %s, log index %d, integrated %s, publishes %s (%s)\n", e.UUID, e.LogIndex, e.IntegratedTime, e.PublishedHead, at)
-	}
-	if r.Online != "" {
-		fmt.Fprintf(w, "Rekor: checked online against %s\n", r.Online)
+	for _, l := range rekorSummary(r) {
+		fmt.Fprintf(w, "Rekor: %s\n", l)
 	}
 }
 
-// rekorSummary describes the Rekor entries of r in lines, for the TCR's
-// report.
+// rekorSummary describes the Rekor entries of r in lines, as ksk log
+// verify prints them and the TCR's report lists them.
 func rekorSummary(r *rekorReport) []string {
 	var out []string
 	for _, e := range r.Entries {
 		at := "not a head of this log"
 		if e.HeadSeq >= 0 {
-			at = fmt.Sprintf("the head after entry %d", e.HeadSeq)
+			at = fmt.Sprintf("the head after seq %d", e.HeadSeq)
 		}
 		out = append(out, fmt.Sprintf("entry %s, log index %d, integrated %s, publishes %s (%s)", e.UUID, e.LogIndex, e.IntegratedTime, e.PublishedHead, at))
 	}
