@@ -4,12 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/ksk-dev/ksk/attest"
 	"path/filepath"
 	"strings"
 
+	"github.com/ksk-dev/ksk/attest"
 	"github.com/ksk-dev/ksk/hsm"
 	"github.com/ksk-dev/ksk/internal/yamlpath"
+	"github.com/ksk-dev/ksk/quorum"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -200,12 +201,19 @@ func (a *Answers) Credentials(x StepInfo, _ []string) ([]PresentedCredential, er
 	}
 	var out []PresentedCredential
 	for i, c := range s.Credentials {
-		if c.File == "" || c.PassphraseFile == "" {
+		if c.File == "" {
 			return out, fmt.Errorf("%w %s: steps.%s.credentials[%d]: give file and passphrase_file", ErrAnswers, a.path, x.ID, i)
 		}
 		data, err := readSmall(a.file(c.File), 64<<10)
 		if err != nil {
 			return out, fmt.Errorf("%w %s: steps.%s.credentials[%d].file: %w", ErrAnswers, a.path, x.ID, i, err)
+		}
+		if quorum.IsPossession(data) && c.PassphraseFile == "" {
+			out = append(out, PresentedCredential{Source: c.File, File: data}) // a possession credential has no passphrase
+			continue
+		}
+		if c.PassphraseFile == "" {
+			return out, fmt.Errorf("%w %s: steps.%s.credentials[%d]: give file and passphrase_file", ErrAnswers, a.path, x.ID, i)
 		}
 		pass, err := a.readSecretFile(c.PassphraseFile, fmt.Sprintf("steps.%s.credentials[%d].passphrase_file", x.ID, i))
 		if err != nil {

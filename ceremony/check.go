@@ -233,6 +233,13 @@ func (p *Plan) resolve() error {
 				v.fail(path+"."+f.field, "step %s: %v", id, err)
 			}
 		}
+		if st.Type == TypeCustody {
+			if pq := p.quorums[st.Quorum]; pq != nil {
+				if _, err := custodyHolders(st, pq.roster); err != nil {
+					v.fail(path+".holders", "step %s: %v", id, err)
+				}
+			}
+		}
 		for _, w := range st.Witnesses {
 			if p.people[w] != nil && p.sshKeys[w] == nil && p.people[w].SSHKeyFile == "" && p.people[w].SSHKey == "" {
 				v.fail(path+".witnesses", "step %s: %s has no SSH key", id, w)
@@ -257,7 +264,7 @@ func (p *Plan) stepFiles(st *Step) (in, out []string) {
 	switch st.Type {
 	case TypeRekorPublish:
 		add(&in, st.RekorKey)
-	case TypeRecord:
+	case TypeRecord, TypeCustody:
 		add(&in, st.CompareLog)
 	case TypeKSRLoad:
 		add(&in, st.KSR, st.PreviousSKR, st.Policy)

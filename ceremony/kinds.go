@@ -25,6 +25,7 @@ const (
 	TypeKeyDestroy       = "key-destroy"
 	TypeNotify           = "notify"
 	TypeRecord           = "record"
+	TypeCustody          = "custody"
 	TypeRekorPublish     = "rekor-publish"
 )
 
@@ -106,6 +107,8 @@ func init() {
 			summary: "publish the log's head in a Rekor transparency log, signed by the attestation key; the answer is verified against the pinned Rekor key and stored beside the log", run: runRekorPublish},
 		TypeRecord: {fields: []string{"values", "compare_log"}, required: []string{"values"},
 			summary: "the actor reads out values (bag numbers, serials, the time) that the log stores; with compare_log, each is compared with the previous ceremony's, and a difference is an exception the witnesses acknowledge", run: runRecord},
+		TypeCustody: {fields: []string{"quorum", "holders", "method", "observers", "compare_log"}, required: []string{"quorum", "method", "observers", "compare_log"},
+			summary: "the chain of custody of possession credentials: the bag number each arrived in is read out, compared with the one recorded when it was sealed; a match makes it usable at the quorum, a mismatch is an exception and that credential is refused", run: runCustody, restore: restoreCustody},
 		TypeNotify: {fields: []string{"recipients"}, required: []string{"recipients"},
 			summary: "the actor informs the recipients (the text says what); the log records that they were told", run: runNotify},
 		TypeSeal: {fields: []string{"hsm", "key"}, required: []string{"hsm", "key"}, touchesHSM: true, selfRecording: true,

@@ -141,8 +141,10 @@ type Step struct {
 	// Expect is the expected result the witnesses check.
 	Expect string `yaml:"expect"`
 	// Ref names the numbered step of a written procedure that this step
-	// carries out, as "SECTION/N" (e.g. "4.1.2A/3" of the DR procedure);
-	// it is shown in the plan, the printed binder and the transcript.
+	// carries out, as "SECTION/N" (e.g. "4.1.2A/3" of the DR procedure),
+	// or several separated by commas when one script serves several
+	// procedures (a follow-up ceremony that more than one variant leads
+	// to); it is shown in the plan, the printed binder and the transcript.
 	Ref string `yaml:"ref"`
 	// Witnesses are participants who sign the log's head (type witness).
 	Witnesses []string `yaml:"witnesses"`
@@ -208,6 +210,18 @@ type Step struct {
 	// the witnesses acknowledge.
 	CompareLog string `yaml:"compare_log"`
 
+	// Holders are the credential holders a custody step accounts for
+	// (default: every possession holder of its quorum's roster).
+	Holders []string `yaml:"holders"`
+	// Method is how a custody step's credentials reached the room:
+	// drilled (the safe deposit boxes drilled open), courier (sent by the
+	// holders in tamper-evident packaging) or holder (brought by the
+	// holders themselves).
+	Method string `yaml:"method"`
+	// Observers are the participants who watched a custody step (the
+	// witnesses of the drilling or of the packages' opening).
+	Observers []string `yaml:"observers"`
+
 	// set by Load
 	line int
 }
@@ -226,6 +240,18 @@ func (s *Step) Skipped() bool { return s.When != nil && !*s.When }
 
 // Line is the line of the step in its script.
 func (s *Step) Line() int { return s.line }
+
+// Refs returns the procedure steps a step's ref names, in the order
+// written, without blanks; nil when it has none.
+func (s *Step) Refs() []string {
+	var out []string
+	for _, r := range strings.Split(s.Ref, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 var paramRef = regexp.MustCompile(`\$\{([^}]*)\}`)
 var paramName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)

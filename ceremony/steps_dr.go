@@ -139,7 +139,7 @@ func runKeyBackup(r *Runner, x *stepRun) (err error) {
 	dir := r.plan.File(st.CredentialsDir)
 	paths := make([]string, 0, len(pq.roster.Holders)+1)
 	for _, h := range pq.roster.Holders {
-		paths = append(paths, filepath.Join(dir, quorum.CredentialFileName(pq.roster.ID, h.Name)))
+		paths = append(paths, filepath.Join(dir, h.CredentialFileName(pq.roster.ID)))
 	}
 	paths = append(paths, out)
 	mpath := filepath.Join(dir, credentialsManifest)

@@ -85,13 +85,21 @@ func (r *Runner) presentCredentials(x *stepRun, pq *plannedQuorum) ([]quorum.Ope
 	for i, c := range presented {
 		opened[i] = quorum.OpenWithOptions(c.Source, c.File, c.Passphrase, opts)
 		clear(presented[i].Passphrase)
-		if o := &opened[i]; o.Err == nil {
-			if pin, ok := pq.pins[o.Holder]; ok && pin != o.Fingerprint {
-				o.Err = fmt.Errorf("%w: %s is not the credential the script registers for %s (sha256 %s)", quorum.ErrUnknownHolder, o.Fingerprint, o.Holder, pin)
-			}
-		}
+		r.vetOpened(pq, &opened[i])
 	}
 	return opened, nil
+}
+
+// vetOpened applies to an opened credential what the ceremony knows and
+// the file cannot: the script's pin for its holder, and for a possession
+// credential the custody step that found it in its bag as sealed.
+func (r *Runner) vetOpened(pq *plannedQuorum, o *quorum.Opened) {
+	if o.Err == nil {
+		if pin, ok := pq.pins[o.Holder]; ok && pin != o.Fingerprint {
+			o.Err = fmt.Errorf("%w: %s is not the credential the script registers for %s (sha256 %s)", quorum.ErrUnknownHolder, o.Fingerprint, o.Holder, pin)
+		}
+	}
+	r.checkCustody(o)
 }
 
 // credentialAsker is an Operator with people at the keyboard, asked for
@@ -149,7 +157,11 @@ func (r *Runner) askCredentials(x *stepRun, pq *plannedQuorum, ca credentialAske
 			who = "the holder of " + filepath.Base(path)
 		}
 		var o quorum.Opened
-		for attempt := 1; ; attempt++ {
+		if quorum.IsPossession(data) {
+			// Sealed in a bag, not encrypted: no passphrase to ask.
+			o = quorum.OpenWithOptions(path, data, nil, opts)
+		}
+		for attempt := 1; !quorum.IsPossession(data); attempt++ {
 			pass, err := ca.CredentialPassphrase(x.info, who)
 			if err != nil {
 				clear(pass)
@@ -163,11 +175,7 @@ func (r *Runner) askCredentials(x *stepRun, pq *plannedQuorum, ca credentialAske
 			r.notef(x, "wrong passphrase for %s's credential (attempt %d of %d)", who, attempt, maxPassphraseAttempts)
 			r.printf("  Wrong passphrase for %s's credential (attempt %d of %d); type it again.\n", who, attempt, maxPassphraseAttempts)
 		}
-		if o.Err == nil {
-			if pin, ok := pq.pins[o.Holder]; ok && pin != o.Fingerprint {
-				o.Err = fmt.Errorf("%w: %s is not the credential the script registers for %s (sha256 %s)", quorum.ErrUnknownHolder, o.Fingerprint, o.Holder, pin)
-			}
-		}
+		r.vetOpened(pq, &o)
 		var verdict string
 		switch {
 		case o.Err == nil && o.RosterID != pq.roster.ID:
@@ -301,6 +309,9 @@ func (r *Runner) recordIssued(x *stepRun, pq *plannedQuorum, creds []quorum.Cred
 func (r *Runner) newPassphrases(x *stepRun, roster quorum.Roster) (map[string][]byte, error) {
 	passphrases := map[string][]byte{}
 	for _, h := range roster.Holders {
+		if h.Protection.IsPossession() {
+			continue // sealed in a bag, not encrypted
+		}
 		p, err := r.opts.Operator.NewPassphrase(x.info, h.Name)
 		if err != nil {
 			return passphrases, err
@@ -571,7 +582,7 @@ func (r *Runner) issueCredentials(x *stepRun, pq *plannedQuorum, secret []byte, 
 	}
 	paths := make([]string, len(pq.roster.Holders))
 	for i, h := range pq.roster.Holders {
-		paths[i] = filepath.Join(dir, quorum.CredentialFileName(pq.roster.ID, h.Name))
+		paths[i] = filepath.Join(dir, h.CredentialFileName(pq.roster.ID))
 		if _, err := os.Lstat(paths[i]); err == nil {
 			return fmt.Errorf("%w: %s: %w; nothing written", ErrStepFailed, paths[i], atomicfile.ErrExists)
 		}

@@ -195,8 +195,11 @@ func (v *validator) step(st *Step, path string, people map[string]*Participant, 
 			v.fail(path+"."+f, "a %s step needs %s", st.Type, f)
 		}
 	}
-	if st.Ref != "" && !refPattern.MatchString(st.Ref) {
-		v.fail(path+".ref", "want SECTION/N, the numbered step of the written procedure (e.g. \"4.1.2A/3\"), got %q", st.Ref)
+	for _, ref := range strings.Split(st.Ref, ",") {
+		if st.Ref != "" && !refPattern.MatchString(strings.TrimSpace(ref)) {
+			v.fail(path+".ref", "want SECTION/N, the numbered step of the written procedure (e.g. \"4.1.2A/3\"), or several separated by commas, got %q", st.Ref)
+			break
+		}
 	}
 	if st.Actor == "" {
 		v.fail(path+".actor", "every step names the participant who performs it")
@@ -298,6 +301,8 @@ func (v *validator) step(st *Step, path string, people map[string]*Participant, 
 			}
 			ids[rv.ID] = true
 		}
+	case TypeCustody:
+		v.validateCustody(st, path, people)
 	case TypeWitness:
 		seen := map[string]bool{}
 		for i, w := range st.Witnesses {

@@ -89,7 +89,8 @@ func (r Roster) Combine(creds []Opened) ([]byte, *Result, error) {
 		case r.index(c.p.Holder) == 0:
 			o.Err = fmt.Errorf("%w: %s is not in roster %s", ErrUnknownHolder, c.p.Holder, r.ID)
 		case c.p.RosterID != r.ID || c.p.RosterDigest != digestHex || c.p.M != r.M || c.p.N != r.N ||
-			r.index(c.p.Holder) != c.p.Index || r.Holders[c.p.Index-1].Role != c.p.Role:
+			r.index(c.p.Holder) != c.p.Index || r.Holders[c.p.Index-1].Role != c.p.Role ||
+			r.Holders[c.p.Index-1].Protection.IsPossession() != c.p.Protection.IsPossession():
 			o.Err = fmt.Errorf("%w: issued for another roster than %s", ErrOtherSplit, r.ID)
 		}
 	}

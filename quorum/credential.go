@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -56,7 +57,11 @@ type payload struct {
 	Commitment   string `json:"commitment"`
 	PublicKey    string `json:"public_key"`
 	Share        []byte `json:"share"`
-	Signature    []byte `json:"signature"`
+	// Protection is empty for a passphrase credential and "possession"
+	// for a possession credential; it is signed, so a file cannot be
+	// passed off as the other kind.
+	Protection Protection `json:"protection,omitempty"`
+	Signature  []byte     `json:"signature"`
 }
 
 // signed is the canonical encoding the split's key signs.
@@ -74,6 +79,10 @@ func (p *payload) signed() []byte {
 	e.str(p.Commitment)
 	e.str(p.PublicKey)
 	e.bytes(p.Share)
+	if p.Protection != "" {
+		// After the share, so passphrase credentials sign as before.
+		e.str(string(p.Protection))
+	}
 	return e.b
 }
 
@@ -135,7 +144,9 @@ type IssueOptions struct {
 
 // Issue splits secret M-of-N according to roster and returns one
 // credential per holder, in roster order, each encrypted to the holder's
-// passphrase (passphrases is keyed by holder name). The secret and the
+// passphrase (passphrases is keyed by holder name), or, for a holder whose
+// protection is possession, written unencrypted as a PEM block to be
+// sealed in a tamper-evident bag (no passphrase is needed for it). The secret and the
 // passphrases are not retained; buffers Issue allocates are wiped.
 // Errors wrap ErrInvalidRoster or ErrInvalidArgument and never contain a
 // secret or passphrase.
@@ -147,7 +158,7 @@ func Issue(secret []byte, roster Roster, passphrases map[string][]byte, opts *Is
 		return nil, fmt.Errorf("%w: empty secret", ErrInvalidArgument)
 	}
 	for _, h := range roster.Holders {
-		if len(passphrases[h.Name]) == 0 {
+		if !h.Protection.IsPossession() && len(passphrases[h.Name]) == 0 {
 			return nil, fmt.Errorf("%w: no passphrase for holder %s", ErrInvalidArgument, h.Name)
 		}
 	}
@@ -210,10 +221,18 @@ func Issue(secret []byte, roster Roster, passphrases map[string][]byte, opts *Is
 			PublicKey:    hex.EncodeToString(pub),
 			Share:        shares[i],
 		}
+		if h.Protection.IsPossession() {
+			p.Protection = ProtectionPossession
+		}
 		msg := p.signed()
 		p.Signature = ed25519.Sign(priv, msg)
 		clear(msg)
-		file, err := seal(&p, passphrases[h.Name], o.WorkFactor)
+		var file []byte
+		if p.Protection.IsPossession() {
+			file, err = sealPossession(&p)
+		} else {
+			file, err = seal(&p, passphrases[h.Name], o.WorkFactor)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("quorum: credential for %s: %w", h.Name, err)
 		}
@@ -256,6 +275,31 @@ func seal(p *payload, passphrase []byte, workFactor int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// possessionPEM is the PEM type of a possession credential.
+const possessionPEM = "KSK POSSESSION CREDENTIAL"
+
+// sealPossession writes the payload of a possession credential as a PEM
+// block: no encryption, its integrity from the split's signature and the
+// manifest's SHA-256, its confidentiality from the sealed bag.
+func sealPossession(p *payload) ([]byte, error) {
+	plain, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(plain)
+	return pem.EncodeToMemory(&pem.Block{Type: possessionPEM, Headers: map[string]string{
+		"Holder": p.Holder, "Roster": p.RosterID,
+		"Protection": "possession: whoever holds this file can use it; keep it sealed in its numbered tamper-evident bag",
+	}, Bytes: plain}), nil
+}
+
+// IsPossession reports whether file is a possession credential (a PEM
+// block of that type), which Open opens without a passphrase. It reads
+// only the first line and proves nothing: Open checks the rest.
+func IsPossession(file []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(file, " \t\r\n"), []byte("-----BEGIN "+possessionPEM+"-----"))
+}
+
 // Opened is a credential file after Open: either its verified contents or
 // the reason it cannot be used (Err). It holds the share until Wipe.
 type Opened struct {
@@ -275,6 +319,9 @@ type Opened struct {
 	Index int
 	// RosterID is the roster the credential was issued for.
 	RosterID string
+	// Protection is ProtectionPossession for a possession credential,
+	// ProtectionPassphrase otherwise (empty when Err is set).
+	Protection Protection
 
 	p *payload
 }
@@ -327,13 +374,19 @@ func OpenWithOptions(source string, file, passphrase []byte, opts OpenOptions) O
 		return o
 	}
 	o.p = p
-	o.Holder, o.Role, o.Index, o.RosterID = p.Holder, p.Role, p.Index, p.RosterID
+	o.Holder, o.Role, o.Index, o.RosterID, o.Protection = p.Holder, p.Role, p.Index, p.RosterID, p.Protection
+	if o.Protection == "" {
+		o.Protection = ProtectionPassphrase
+	}
 	return o
 }
 
 func open(file, passphrase []byte, opts OpenOptions) (*payload, error) {
 	if len(file) > MaxFileSize {
 		return nil, fmt.Errorf("%w: file larger than %d bytes", ErrAltered, MaxFileSize)
+	}
+	if IsPossession(file) {
+		return openPossession(file)
 	}
 	if len(passphrase) == 0 {
 		return nil, fmt.Errorf("%w: empty passphrase", ErrWrongPassphrase)
@@ -363,7 +416,31 @@ func open(file, passphrase []byte, opts OpenOptions) (*payload, error) {
 	if len(plain) > MaxFileSize {
 		return nil, fmt.Errorf("%w: plaintext larger than %d bytes", ErrAltered, MaxFileSize)
 	}
-	return parse(plain)
+	p, err := parse(plain)
+	if err == nil && p.Protection != "" {
+		clear(p.Share)
+		return nil, fmt.Errorf("%w: a passphrase credential that names protection %q", ErrAltered, p.Protection)
+	}
+	return p, err
+}
+
+// openPossession parses a possession credential: one PEM block of that
+// type and nothing else, whose signed payload says possession.
+func openPossession(file []byte) (*payload, error) {
+	b, rest := pem.Decode(file)
+	if b == nil || b.Type != possessionPEM {
+		return nil, fmt.Errorf("%w: not a PEM block of type %s", ErrAltered, possessionPEM)
+	}
+	defer clear(b.Bytes)
+	if len(bytes.TrimSpace(rest)) != 0 {
+		return nil, fmt.Errorf("%w: data after the possession credential's PEM block", ErrAltered)
+	}
+	p, err := parse(b.Bytes)
+	if err == nil && p.Protection != ProtectionPossession {
+		clear(p.Share)
+		return nil, fmt.Errorf("%w: a possession credential's signed contents do not say possession", ErrAltered)
+	}
+	return p, err
 }
 
 // parse decodes and checks a credential's plaintext, including its
@@ -407,6 +484,8 @@ func (p *payload) check() error {
 		return errors.New("bad public key")
 	case len(p.Share) < keyLen+2:
 		return errors.New("share too short")
+	case p.Protection != "" && p.Protection != ProtectionPossession:
+		return errors.New("bad protection")
 	case len(p.Signature) != ed25519.SignatureSize:
 		return errors.New("bad signature length")
 	}

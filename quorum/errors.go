@@ -27,6 +27,10 @@ var (
 	// ErrOtherSplit marks a valid credential issued for another roster or
 	// another split of the same roster.
 	ErrOtherSplit = errors.New("credential from another split")
+	// ErrCustody marks a possession credential whose chain of custody is
+	// not established: no custody step found it in the bag it was sealed
+	// in. The quorum package does not raise it; a ceremony does.
+	ErrCustody = errors.New("possession credential without its chain of custody")
 	// ErrInvalidRoster marks a roster that cannot be used: bad M or N,
 	// duplicate or malformed holder names, unknown roles.
 	ErrInvalidRoster = errors.New("invalid roster")
@@ -47,6 +51,7 @@ func reason(err error) string {
 		{ErrNotPinned, "not-pinned"},
 		{ErrWrongPassphrase, "wrong-passphrase"},
 		{ErrOtherSplit, "other-split"},
+		{ErrCustody, "custody"},
 		{ErrAltered, "altered"},
 	} {
 		if errors.Is(err, r.err) {

@@ -3,6 +3,7 @@ package quorum
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
@@ -328,5 +329,73 @@ func TestIssueWorkFactorCapped(t *testing.T) {
 	r := testRoster("k", 2, 3, RoleCryptoOfficer)
 	if _, err := Issue(testSecret, r, passphrases(r), &IssueOptions{WorkFactor: MaxWorkFactor + 1}); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("work factor %d: %v", MaxWorkFactor+1, err)
+	}
+}
+
+// TestPossession: a roster of mixed holders issues possession credentials
+// as PEM blocks that open without a passphrase and combine with passphrase
+// ones; a possession credential whose signed protection is edited, or a
+// roster whose holder's protection changed, counts nothing.
+func TestPossession(t *testing.T) {
+	r := testRoster("drill", 2, 3, RoleCryptoOfficer)
+	r.Holders[0].Protection = ProtectionPossession
+	r.Holders[2].Protection = ProtectionPossession
+	pass := passphrases(r)
+	delete(pass, "holder-1")
+	delete(pass, "holder-3")
+	creds, err := Issue(testSecret, r, pass, &IssueOptions{WorkFactor: testWorkFactor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !IsPossession(creds[0].File) || IsPossession(creds[1].File) || !bytes.Contains(creds[0].File, []byte("tamper-evident bag")) {
+		t.Fatalf("possession file:\n%s", creds[0].File)
+	}
+	p1, p2, p3 := openCred(creds[0], nil), openCred(creds[1], testPass("holder-2")), openCred(creds[2], []byte("ignored"))
+	for _, o := range []Opened{p1, p2, p3} {
+		if o.Err != nil {
+			t.Fatalf("%s: %v", o.Source, o.Err)
+		}
+	}
+	if p1.Protection != ProtectionPossession || p2.Protection != ProtectionPassphrase {
+		t.Errorf("protections %q %q", p1.Protection, p2.Protection)
+	}
+	for _, pick := range [][]Opened{{p1, p3}, {p2, p1}} {
+		secret, res, err := r.Combine(pick)
+		if err != nil || !bytes.Equal(secret, testSecret) {
+			t.Fatalf("combine: %v %v", err, res)
+		}
+	}
+
+	// The same roster with holder-1 back to passphrase: another digest,
+	// so the possession credentials were issued for another roster.
+	if r2 := testRoster("drill", 2, 3, RoleCryptoOfficer); r2.Digest() == r.Digest() {
+		t.Fatal("the protections are not in the roster digest")
+	}
+	r3 := testRoster("drill", 2, 3, RoleCryptoOfficer)
+	r3.Holders[2].Protection = ProtectionPossession
+	if _, res, err := r3.Combine([]Opened{openCred(creds[0], nil), openCred(creds[2], nil)}); !errors.Is(err, ErrQuorumNotMet) || res.Credentials[0].Reason != "other-split" {
+		t.Errorf("a roster with other protections: %v %+v", err, res)
+	}
+
+	// The payload edited to drop its protection: the signature fails; a
+	// passphrase credential's payload cannot be re-wrapped as possession.
+	edited := bytes.Replace(creds[0].File, []byte("Protection: possession"), []byte("Protection: none"), 1)
+	if o := openCred(Credential{Holder: "holder-1", File: edited}, nil); o.Err != nil {
+		t.Errorf("a PEM header is not signed and only informs: %v", o.Err)
+	}
+	blk, _ := pem.Decode(creds[0].File)
+	var pl map[string]any
+	if err := json.Unmarshal(blk.Bytes, &pl); err != nil {
+		t.Fatal(err)
+	}
+	delete(pl, "protection")
+	blk.Bytes, _ = json.Marshal(pl)
+	if o := openCred(Credential{Holder: "holder-1", File: pem.EncodeToMemory(blk)}, nil); !errors.Is(o.Err, ErrAltered) {
+		t.Errorf("protection dropped: %v, want ErrAltered", o.Err)
+	}
+	pl["protection"] = "possession"
+	blk.Bytes, _ = json.Marshal(pl)
+	if o := openCred(Credential{Holder: "holder-1", File: append(pem.EncodeToMemory(blk), "trailing"...)}, nil); !errors.Is(o.Err, ErrAltered) {
+		t.Errorf("trailing data: %v, want ErrAltered", o.Err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -24,6 +25,30 @@ func (r Role) Valid() bool {
 	return r == RoleCryptoOfficer || r == RoleRecoveryKeyShareHolder
 }
 
+// Protection is how a holder's credential is protected.
+type Protection string
+
+// The protections a credential can have.
+const (
+	// ProtectionPassphrase (the default, also written as "") encrypts the
+	// credential to the holder's passphrase: only the holder can use it.
+	ProtectionPassphrase Protection = "passphrase"
+	// ProtectionPossession leaves the credential unencrypted, sealed in a
+	// numbered tamper-evident bag in the holder's safe deposit box: whoever
+	// holds the bag's contents can use it, as with the smartcards of the
+	// root zone's crypto officers. A ceremony counts such a credential
+	// only after a custody step recorded its bag intact (docs/quorum.md).
+	ProtectionPossession Protection = "possession"
+)
+
+// Valid reports whether p is a defined protection ("" is the default).
+func (p Protection) Valid() bool {
+	return p == "" || p == ProtectionPassphrase || p == ProtectionPossession
+}
+
+// IsPossession reports whether p is ProtectionPossession.
+func (p Protection) IsPossession() bool { return p == ProtectionPossession }
+
 // Holder is one named member of a roster.
 type Holder struct {
 	// Name identifies the holder: 1 to 64 letters, digits, '.', '_' or
@@ -32,6 +57,9 @@ type Holder struct {
 	Name string
 	// Role is the holder's role.
 	Role Role
+	// Protection is how the holder's credential is protected; "" means
+	// ProtectionPassphrase.
+	Protection Protection
 }
 
 // Roster names the holders of one split: M of its N holders reconstruct
@@ -80,6 +108,9 @@ func (r Roster) Validate() error {
 		if !h.Role.Valid() {
 			return fmt.Errorf("%w: holders[%d] (%s): role must be %s or %s", ErrInvalidRoster, i, h.Name, RoleCryptoOfficer, RoleRecoveryKeyShareHolder)
 		}
+		if !h.Protection.Valid() {
+			return fmt.Errorf("%w: holders[%d] (%s): protection must be %s or %s, not %q", ErrInvalidRoster, i, h.Name, ProtectionPassphrase, ProtectionPossession, h.Protection)
+		}
 	}
 	return nil
 }
@@ -96,19 +127,38 @@ func (r Roster) index(name string) int {
 
 // Digest is SHA-256 over the roster's canonical encoding: a version label,
 // then ID, M, N and each holder's name and role in order, every string
-// length-prefixed. It does not depend on any split, so a ceremony script
-// can pin it.
+// length-prefixed. A roster with a possession-protected holder is labelled
+// v2 and encodes every holder's protection too, so a holder's protection
+// cannot be changed without changing the digest (and the credentials
+// bound to it); a roster of passphrase holders keeps its v1 digest. It
+// does not depend on any split, so a ceremony script can pin it.
 func (r Roster) Digest() [32]byte {
+	v2 := slices.ContainsFunc(r.Holders, func(h Holder) bool { return h.Protection.IsPossession() })
 	var e encoder
-	e.str("ksk-quorum-roster-v1")
+	if v2 {
+		e.str("ksk-quorum-roster-v2")
+	} else {
+		e.str("ksk-quorum-roster-v1")
+	}
 	e.str(r.ID)
 	e.u32(uint32(r.M))
 	e.u32(uint32(r.N))
 	for _, h := range r.Holders {
 		e.str(h.Name)
 		e.str(string(h.Role))
+		if v2 {
+			e.str(string(h.protection()))
+		}
 	}
 	return sha256.Sum256(e.b)
+}
+
+// protection returns the holder's protection with the default filled in.
+func (h Holder) protection() Protection {
+	if h.Protection == "" {
+		return ProtectionPassphrase
+	}
+	return h.Protection
 }
 
 // String describes the roster without any secret.
@@ -132,4 +182,15 @@ func (e *encoder) str(s string) { e.bytes([]byte(s)) }
 // writes it: ROSTER-ID.HOLDER.age (a ':' of the roster id becomes '-').
 func CredentialFileName(rosterID, holder string) string {
 	return strings.ReplaceAll(rosterID, ":", "-") + "." + holder + ".age"
+}
+
+// CredentialFileName is the file name of the holder's credential as ksk
+// writes it: ROSTER-ID.HOLDER.age, or ROSTER-ID.HOLDER.pem for a
+// possession credential (not encrypted).
+func (h Holder) CredentialFileName(rosterID string) string {
+	name := CredentialFileName(rosterID, h.Name)
+	if h.Protection.IsPossession() {
+		name = strings.TrimSuffix(name, ".age") + ".pem"
+	}
+	return name
 }

@@ -41,6 +41,10 @@ type RosterFileHolder struct {
 	Role Role `yaml:"role"`
 	// PassphraseSource says where the holder's passphrase is read from.
 	PassphraseSource string `yaml:"passphrase_source"`
+	// Protection is passphrase (the default) or possession: a credential
+	// sealed in a numbered tamper-evident bag, usable by whoever holds it,
+	// which takes no passphrase_source.
+	Protection Protection `yaml:"protection"`
 }
 
 // MaxRosterFileSize bounds a roster file.
@@ -64,6 +68,11 @@ func ParseRosterFile(data []byte) (*RosterFile, error) {
 	if err := f.Roster().Validate(); err != nil {
 		return nil, err
 	}
+	for i, h := range f.Holders {
+		if h.Protection.IsPossession() && h.PassphraseSource != "" {
+			return nil, fmt.Errorf("%w: holders[%d] (%s): a possession credential has no passphrase; remove passphrase_source", ErrInvalidRoster, i, h.Name)
+		}
+	}
 	return &f, nil
 }
 
@@ -71,7 +80,7 @@ func ParseRosterFile(data []byte) (*RosterFile, error) {
 func (f *RosterFile) Roster() Roster {
 	r := Roster{ID: f.ID, M: f.M, N: f.N}
 	for _, h := range f.Holders {
-		r.Holders = append(r.Holders, Holder{Name: h.Name, Role: h.Role})
+		r.Holders = append(r.Holders, Holder{Name: h.Name, Role: h.Role, Protection: h.Protection})
 	}
 	return r
 }

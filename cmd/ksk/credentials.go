@@ -85,8 +85,11 @@ func newCredentialsIssueCmd(a *app) *cobra.Command {
 (env:NAME, file:PATH or prompt; never the command line), split it M-of-N
 among the roster's holders and write one ASCII-armored age file per holder,
 encrypted to the passphrase read from that holder's passphrase_source, to
-DIR/ROSTER-ID.HOLDER.age (mode 0600). Prints each file's SHA-256 for the
-ceremony script's roster. Existing files are kept unless --force.
+DIR/ROSTER-ID.HOLDER.age (mode 0600). A holder with protection: possession
+gets an unencrypted PEM file instead, to be sealed in a numbered
+tamper-evident bag in the holder's safe deposit box (docs/quorum.md).
+Prints each file's SHA-256 for the ceremony script's roster. Existing files
+are kept unless --force.
 
 Roster file:
   id: keygen-2026-1
@@ -95,7 +98,10 @@ Roster file:
   holders:
     - name: co1
       role: crypto-officer          # or recovery-key-share-holder
-      passphrase_source: prompt     # or env:NAME, file:PATH`,
+      passphrase_source: prompt     # or env:NAME, file:PATH
+    - name: co2
+      role: crypto-officer
+      protection: possession        # sealed in a bag; no passphrase`,
 		Example: `  ksk credentials issue --roster roster.yaml --secret-source prompt --out-dir creds/
   ksk credentials issue --roster roster.yaml --secret-source env:KSK_PIN --out-dir creds/ -o json`,
 		Args: cobra.NoArgs,
@@ -127,7 +133,7 @@ Roster file:
 			}
 			paths := make([]string, len(roster.Holders))
 			for i, h := range roster.Holders {
-				paths[i] = filepath.Join(outDir, quorum.CredentialFileName(roster.ID, h.Name))
+				paths[i] = filepath.Join(outDir, h.CredentialFileName(roster.ID))
 				if _, err := os.Lstat(paths[i]); err == nil && !force {
 					return fmt.Errorf("%w: %s: %w; nothing written (use --force)", errUsage, paths[i], atomicfile.ErrExists)
 				}
@@ -257,10 +263,13 @@ Exit status 0 when the quorum is met, 1 when it is not.`,
 }
 
 // holderPassphraseSources parses the passphrase_source of each holder of a
-// roster file.
+// roster file; a possession holder has none (its source stays zero).
 func holderPassphraseSources(rf *quorum.RosterFile, rosterPath string) ([]hsm.PINSource, error) {
 	srcs := make([]hsm.PINSource, len(rf.Holders))
 	for i, h := range rf.Holders {
+		if h.Protection.IsPossession() {
+			continue
+		}
 		var err error
 		if srcs[i], err = parseSource(h.PassphraseSource, fmt.Sprintf("roster %s: holders[%d] (%s): passphrase_source", rosterPath, i, h.Name)); err != nil {
 			return nil, err
@@ -276,6 +285,9 @@ func holderPassphraseSources(rf *quorum.RosterFile, rosterPath string) ([]hsm.PI
 func (a *app) readHolderPassphrases(rf *quorum.RosterFile, srcs []hsm.PINSource, role string) (map[string][]byte, error) {
 	passphrases := make(map[string][]byte, len(rf.Holders))
 	for i, h := range rf.Holders {
+		if h.Protection.IsPossession() {
+			continue // sealed in a bag, not encrypted
+		}
 		who := h.Name
 		if role != "" {
 			who = role + " " + h.Name
@@ -306,8 +318,9 @@ func (a *app) openCredentials(files []string, srcs map[string]hsm.PINSource, opt
 		if err != nil {
 			return opened, fmt.Errorf("%w: credential %s: %w", errUsage, f, err)
 		}
-		if opts.Pinned != nil && !slices.Contains(opts.Pinned, quorum.Fingerprint(data)) {
+		if opts.Pinned != nil && !slices.Contains(opts.Pinned, quorum.Fingerprint(data)) || quorum.IsPossession(data) {
 			// Not pinned: reported, and its passphrase not even asked.
+			// A possession credential has no passphrase.
 			opened = append(opened, quorum.OpenWithOptions(f, data, nil, opts))
 			continue
 		}

@@ -98,7 +98,7 @@ or all of them; then BACKUP is written. Existing files are kept unless
 			}
 			paths := make([]string, 0, len(roster.Holders)+1)
 			for _, h := range roster.Holders {
-				paths = append(paths, filepath.Join(credDir, quorum.CredentialFileName(roster.ID, h.Name)))
+				paths = append(paths, filepath.Join(credDir, h.CredentialFileName(roster.ID)))
 			}
 			if st, err := os.Stat(filepath.Dir(out)); err != nil || !st.IsDir() {
 				return usageErrorf("%s is not a directory: create it first", filepath.Dir(out))
