@@ -85,7 +85,7 @@ func init() {
 			summary: "log in to the HSM with the quorum's secret", run: runHSMActivate},
 		TypeTokenInit: {fields: []string{"hsm", "quorum"}, required: []string{"hsm", "quorum"}, touchesHSM: true,
 			summary: "initialise the token with a new random user PIN, held in memory for the quorum", run: runTokenInit},
-		TypeCredentialsIssue: {fields: []string{"quorum", "out", "hsm"}, required: []string{"quorum", "out"},
+		TypeCredentialsIssue: {fields: []string{"quorum", "out", "hsm", "new_quorum"}, required: []string{"quorum", "out"},
 			summary: "split the quorum's new secret M-of-N into one credential per holder; with hsm, re-issue: change the activated HSM's PIN to a new one, so that the old credentials open nothing", run: runCredentialsIssue, restore: restoreCredentialsIssue},
 		TypeKSRLoad: {fields: []string{"ksr", "previous_skr", "policy", "legacy", "at"}, required: []string{"ksr"},
 			summary: "load and validate the KSR", run: runKSRLoad, restore: runKSRLoad},

@@ -95,6 +95,9 @@ type Runner struct {
 	ksr           *loadedKSR
 	// custody: what custody steps found, by roster id and holder.
 	custody map[string]custodyState
+	// issuedHere: SHA-256 of the credentials issued by this ceremony,
+	// which have not left the room (no custody step needed for them).
+	issuedHere map[string]bool
 
 	// From the log when resuming.
 	done      map[string]*attest.Entry
@@ -146,7 +149,7 @@ func Run(ctx context.Context, p *Plan, opts RunOptions) (res *Result, err error)
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	r := &Runner{ctx: ctx, plan: p, opts: opts, out: opts.Out, secrets: map[string][]byte{}, activePINs: map[string][]byte{}, repeatDecided: map[string]bool{}, custody: map[string]custodyState{}, modules: map[string]*hsm.Module{}, tokens: map[string]*hsm.Token{},
+	r := &Runner{ctx: ctx, plan: p, opts: opts, out: opts.Out, secrets: map[string][]byte{}, activePINs: map[string][]byte{}, repeatDecided: map[string]bool{}, custody: map[string]custodyState{}, issuedHere: map[string]bool{}, modules: map[string]*hsm.Module{}, tokens: map[string]*hsm.Token{},
 		done: map[string]*attest.Entry{}, started: map[string]*attest.Entry{}, rerun: map[string]bool{}, witnessed: map[string]map[string]bool{}}
 	defer r.closeAll()
 	res = &Result{Log: opts.Log}

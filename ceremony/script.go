@@ -218,6 +218,11 @@ type Step struct {
 	// holders in tamper-evident packaging) or holder (brought by the
 	// holders themselves).
 	Method string `yaml:"method"`
+	// NewQuorum, on a re-issue (credentials-issue with hsm), is the
+	// hsm-activation quorum whose roster receives the new credentials,
+	// when it is not the quorum that activated the HSM: a new roster
+	// (officers replaced, or credentials moved into sealed bags).
+	NewQuorum string `yaml:"new_quorum"`
 	// Observers are the participants who watched a custody step (the
 	// witnesses of the drilling or of the packages' opening).
 	Observers []string `yaml:"observers"`

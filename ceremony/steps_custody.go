@@ -174,9 +174,10 @@ func restoreCustody(r *Runner, x *stepRun) error {
 }
 
 // checkCustody refuses an opened possession credential unless a custody
-// step of this ceremony found it in its bag as sealed.
+// step of this ceremony found it in its bag as sealed, or this ceremony
+// issued it (it has not left the room).
 func (r *Runner) checkCustody(o *quorum.Opened) {
-	if o.Err != nil || !o.Protection.IsPossession() {
+	if o.Err != nil || !o.Protection.IsPossession() || r.issuedHere[o.Fingerprint] {
 		return
 	}
 	st, ok := r.custody[custodyKey(o.RosterID, o.Holder)]

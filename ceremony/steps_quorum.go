@@ -282,6 +282,7 @@ func (r *Runner) recordIssued(x *stepRun, pq *plannedQuorum, creds []quorum.Cred
 	m := quorum.NewManifest(pq.roster, creds, paths)
 	for i, c := range creds {
 		pq.pins[c.Holder] = c.Fingerprint
+		r.issuedHere[c.Fingerprint] = true
 		x.details["credential."+c.Holder] = c.Fingerprint
 		if err := x.addFile(r, paths[i], attest.Written); err != nil {
 			return err
@@ -498,7 +499,7 @@ func runTokenInit(r *Runner, x *stepRun) error {
 func runCredentialsIssue(r *Runner, x *stepRun) error {
 	pq := r.plan.quorums[x.st.Quorum]
 	if x.st.HSM != "" {
-		return runReissue(r, x, pq)
+		return runReissue(r, x, pq, r.issuedQuorum(x.st))
 	}
 	secret := r.secrets[x.st.Quorum]
 	if len(secret) == 0 {
@@ -516,7 +517,7 @@ func runCredentialsIssue(r *Runner, x *stepRun) error {
 // done credentials-issue step wrote: its manifest, which the resume has
 // checked is unchanged since the step logged it.
 func restoreCredentialsIssue(r *Runner, x *stepRun) error {
-	pq := r.plan.quorums[x.st.Quorum]
+	pq := r.issuedQuorum(x.st)
 	path := filepath.Join(r.plan.File(x.st.Out), credentialsManifest)
 	data, err := yamlpath.ReadFile(path, quorum.MaxManifestSize, ErrRead)
 	if err != nil {
@@ -528,16 +529,27 @@ func restoreCredentialsIssue(r *Runner, x *stepRun) error {
 	}
 	for _, c := range m.Credentials {
 		pq.pins[c.Holder] = c.SHA256
+		r.issuedHere[c.SHA256] = true
 	}
 	return nil
 }
 
-// runReissue: re-issue the credentials of an HSM's activation quorum. A
-// new random PIN is split into new credentials, written, and only then
-// set on the HSM (C_SetPIN from the PIN its hsm-activate used), so that a
-// failure before leaves the old PIN and credentials in force and the new
-// files are removed; after it only the new credentials open the HSM.
-func runReissue(r *Runner, x *stepRun, pq *plannedQuorum) error {
+// issuedQuorum is the quorum a credentials-issue step issues for: its
+// new_quorum on a re-issue that names one, else its quorum.
+func (r *Runner) issuedQuorum(st *Step) *plannedQuorum {
+	if st.NewQuorum != "" {
+		return r.plan.quorums[st.NewQuorum]
+	}
+	return r.plan.quorums[st.Quorum]
+}
+
+// runReissue: re-issue the credentials of an HSM's activation quorum pq,
+// for the roster of quorum to (pq itself, or a new roster). A new random
+// PIN is split into new credentials, written, and only then set on the
+// HSM (C_SetPIN from the PIN its hsm-activate used), so that a failure
+// before leaves the old PIN and credentials in force and the new files are
+// removed; after it only the new credentials open the HSM.
+func runReissue(r *Runner, x *stepRun, pq, to *plannedQuorum) error {
 	h := x.st.HSM
 	tok, old := r.tokens[h], r.activePINs[h]
 	if tok == nil || len(old) == 0 {
@@ -552,7 +564,7 @@ func runReissue(r *Runner, x *stepRun, pq *plannedQuorum) error {
 		return err
 	}
 	defer clear(pin)
-	err = r.issueCredentials(x, pq, pin, func() error {
+	err = r.issueCredentials(x, to, pin, func() error {
 		if err := tok.ChangePIN(old, pin); err != nil {
 			return fmt.Errorf("%w: HSM %s: %w", ErrEnvironment, h, err)
 		}
@@ -563,6 +575,9 @@ func runReissue(r *Runner, x *stepRun, pq *plannedQuorum) error {
 	}
 	x.details["hsm"] = h
 	x.details["reissue"] = "the HSM user login changed (C_SetPIN): the earlier credentials of quorum " + pq.ID + " are revoked"
+	if to != pq {
+		x.details["revoked_roster_id"] = pq.roster.ID
+	}
 	r.printf("  HSM %s: user PIN changed (C_SetPIN). The old credentials of quorum %s open nothing any more.\n", h, pq.ID)
 	return nil
 }

@@ -237,7 +237,18 @@ func (v *validator) step(st *Step, path string, people map[string]*Participant, 
 			}
 			o.activated[st.HSM] = false
 			o.used[st.Quorum] = path
+			if st.NewQuorum != "" {
+				switch nq := quorums[st.NewQuorum]; {
+				case nq == nil:
+					v.fail(path+".new_quorum", "%q is not a quorum of the script (quorums)", st.NewQuorum)
+				case nq.Purpose != "hsm-activation" || nq.ID == st.Quorum:
+					v.fail(path+".new_quorum", "the new credentials of a re-issue are for another hsm-activation quorum than %q", st.Quorum)
+				}
+			}
 			break
+		}
+		if st.NewQuorum != "" {
+			v.fail(path+".new_quorum", "new_quorum is for a re-issue, a credentials-issue step with hsm")
 		}
 		if !o.presented[st.Quorum] {
 			v.fail(path+".quorum", "no earlier token-init or quorum step holds the secret of quorum %q%s", st.Quorum, o.usedUp(st.Quorum))
