@@ -233,7 +233,7 @@ func (p *Plan) resolve() error {
 				v.fail(path+"."+f.field, "step %s: %v", id, err)
 			}
 		}
-		if st.Type == TypeCustody {
+		if st.Type == TypeCustody && !st.Skipped() {
 			if pq := p.quorums[st.Quorum]; pq != nil {
 				if _, err := custodyHolders(st, pq.roster); err != nil {
 					v.fail(path+".holders", "step %s: %v", id, err)

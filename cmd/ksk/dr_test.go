@@ -13,11 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksk-dev/ksk/hsm"
 	"github.com/ksk-dev/ksk/hsm/softhsmtest"
 	"github.com/ksk-dev/ksk/internal/rfc5011"
 	"github.com/ksk-dev/ksk/ksr"
 	"github.com/ksk-dev/ksk/pgpwords"
 	"github.com/ksk-dev/ksk/signer"
+	"github.com/miekg/dns"
 )
 
 // The disaster recovery scripts and the ceremony that prepares them, from
@@ -38,11 +40,12 @@ const drWitnesses = "{tcr1: witnesses/tcr1, tcr2: witnesses/tcr2, ew1: witnesses
 type drEnv struct {
 	*ceremonyEnv
 	west, outside *softhsmtest.Token
-	date          string          // today, YYYY-MM-DD
-	quarters      []drQuarter     // Q0 (ksr.xml, today) to Q4
-	kskTag        string          // the KSK's key tag and DS digest
-	kskDS         string          //
-	ran           map[string]bool // scripts of scripts/dr run to completion
+	date          string            // today, YYYY-MM-DD
+	quarters      []drQuarter       // Q0 (ksr.xml, today) to Q4
+	kskTag        string            // the KSK's key tag and DS digest
+	kskDS         string            //
+	ran           map[string]bool   // scripts of scripts/dr run to completion
+	newTokens     map[string]string // tokens initialised by a variant, by slug
 }
 
 // drQuarter is one quarter's KSR.
@@ -55,7 +58,7 @@ type drQuarter struct {
 // stageDR stages the rehearsal and runs the key generation with backup.
 func stageDR(t *testing.T) *drEnv {
 	t.Helper()
-	e := &drEnv{ceremonyEnv: stageCeremony(t), ran: map[string]bool{}}
+	e := &drEnv{ceremonyEnv: stageCeremony(t), ran: map[string]bool{}, newTokens: map[string]string{}}
 	e.date = time.Now().UTC().Format(time.DateOnly)
 	for _, h := range append(holderNames("rksh", 7), append(holderNames("wco", 7), holderNames("eco", 3)...)...) {
 		pass := "pass-" + randomHex(t, 8)
@@ -122,8 +125,56 @@ func stageDR(t *testing.T) *drEnv {
 		fmt.Fprintf(&cfg, "    %d: {publish: ksk_2027, sign: ksk_2027}\n", i)
 	}
 	writeFileAt(t, e.path("dr-signer.yaml"), cfg.String(), 0o644)
+
+	// KMF West's crypto officers move to possession credentials, each
+	// sealed in a numbered bag in their safe deposit box: the re-keying
+	// script of 4.1.2A/4, from the passphrase roster (no custody yet).
+	// Its log records the bag numbers that the drills compare with.
+	var boxes strings.Builder
+	boxes.WriteString("id: kmf-west-boxes\nm: 3\nn: 7\nholders:\n")
+	for _, h := range holderNames("wco", 7) {
+		fmt.Fprintf(&boxes, "  - {name: %s, role: crypto-officer, protection: possession}\n", h)
+	}
+	writeFileAt(t, e.path("roster-west-boxes.yaml"), boxes.String(), 0o644)
+	kv := []string{"token=" + e.west.Label, "custody=false", "current_roster=roster-west-co.yaml", "current_credentials=west-credentials/credentials.json",
+		"new_credentials=west-box-credentials", "skr=out/dr-west-boxes-skr.xml", "media=media-dr-west-boxes", "attestation_label=dr-west-attestation-boxes"}
+	rekey := filepath.Join(drDir, "4.1.2A-4-followup-rekey-safe-deposit-boxes.yaml")
+	e.check(t, rekey, kv...)
+	e.runScript(t, rekey, "dr-west-boxes", e.answers(t, witnessAnswers(map[string]string{
+		"act2.present-current": e.creds("west-credentials/kmf-west-co", "wco1", "wco2", "wco3"),
+		"act3.present-new":     possessionCreds("west-box-credentials/kmf-west-boxes", "wco4", "wco5", "wco6"),
+		"act3.seal-bags":       bagValues("A", nil),
+		"act4.ksr-hash":        e.ksrHash(0),
+	}, "act1.attendance", "act5.sign-off")), kv...)
 	return e
 }
+
+// possessionCreds is the answer of a step where possession credentials
+// PREFIX.HOLDER.pem are presented: files, no passphrase.
+func possessionCreds(prefix string, holders ...string) string {
+	var parts []string
+	for _, h := range holders {
+		parts = append(parts, fmt.Sprintf("{file: %s.%s.pem}", prefix, h))
+	}
+	return "{credentials: [" + strings.Join(parts, ", ") + "]}"
+}
+
+// bagValues is the answer of a record or custody step with the bag
+// numbers of wco1 to wco7 in series (TEB-SERIES-N), some replaced.
+func bagValues(series string, replace map[string]string) string {
+	var parts []string
+	for i, h := range holderNames("wco", 7) {
+		v := fmt.Sprintf("TEB-%s-%04d", series, 100+i)
+		if r, ok := replace[h]; ok {
+			v = r
+		}
+		parts = append(parts, fmt.Sprintf("bag-%s: %s", h, v))
+	}
+	return "{values: {" + strings.Join(parts, ", ") + "}}"
+}
+
+// drDeadline is the answer of a "reschedule if there is time" step.
+const drDeadline = `{values: {rrsig_expiry: "the SKR in force, ksk dr deadline", decision: "no reschedule is possible before the RRSIGs expire"}}`
 
 // holderNames returns PREFIX1 … PREFIXn.
 func holderNames(prefix string, n int) []string {
@@ -410,36 +461,39 @@ type drScenario struct {
 	run    func(e *drEnv, t *testing.T, script string)
 }
 
+// drFollowUp is the follow-up ceremony of every variant that leaves a
+// temporary KSK.
+const drFollowUp = "4.1.1+4.1.2B+4.2.1B+4.2.2A+4.2.2B+4.3.1C+4.3.2B-followup-new-ksk-rollover.yaml"
+
 // drScenarios in the order they run: later ones build on the outputs of
-// earlier ones, and the compromise of KSK-2027 (which destroys it at both
-// facilities) comes last.
+// earlier ones (the extended signing's SKR is the reference for the
+// restores, the follow-up's new bags are drilled in 4.2.2A), and the
+// compromises of KSK-2027, which destroy it, come last.
 var drScenarios = []drScenario{
-	{"signing-disaster-prolonged-extended-signing.yaml", (*drEnv).extendedSigning},
-	{"signing-disaster-prolonged-release.yaml", (*drEnv).release},
-	{"signing-disaster-facilities-unavailable.yaml", func(e *drEnv, t *testing.T, script string) {
+	{"4.1.3-prepare-extended-signing.yaml", (*drEnv).extendedSigning},
+	{"4.1.3-release-extended-skrs.yaml", (*drEnv).release},
+	{"4.1.1-alternative-restore-from-backup.yaml", func(e *drEnv, t *testing.T, script string) {
 		e.restoreAndSign(t, script, "dr-facilities", "alt-hsm-"+randomHex(t, 4), "alt-credentials/alt-site-co", holderNames("co", 7), []string{"co2", "co5", "co7"},
 			"out/dr-facilities-skr.xml", "out/dr-alt-attestation.pem")
 	}},
-	{"signing-disaster-officers-unavailable-with-facility.yaml", func(e *drEnv, t *testing.T, script string) {
-		e.restoreAndSign(t, script, "dr-officers-facility", "west-spare-"+randomHex(t, 4), "spare-credentials/kmf-west-spare-co", holderNames("eco", 3), []string{"eco1", "eco3"},
-			"out/dr-officers-facility-skr.xml", "out/dr-west-spare-attestation.pem")
-	}},
-	{"signing-disaster-officers-unavailable-without-facility.yaml", func(e *drEnv, t *testing.T, script string) {
-		e.restoreAndSign(t, script, "dr-officers-nofacility", e.outside.Label, "outside-credentials/outside-hsm-co", nil, []string{"eco2", "eco3"},
-			"out/dr-officers-nofacility-skr.xml", "out/dr-outside-attestation-1.pem")
-	}},
-	{"lost-ksk-backup-available.yaml", func(e *drEnv, t *testing.T, script string) {
+	{"4.3.1A-lost-ksk-restore-from-backup.yaml", func(e *drEnv, t *testing.T, script string) {
 		e.restoreAndSign(t, script, "dr-lost-restored", "east-repl-"+randomHex(t, 4), "east2-credentials/kmf-east-2-co", holderNames("co", 7), []string{"co1", "co4", "co6"},
 			"out/dr-lost-restored-skr.xml", "out/dr-east-replacement-attestation.pem")
 	}},
-	{"lost-ksk-no-backup.yaml", func(e *drEnv, t *testing.T, script string) {
-		e.temporaryKSK(t, script, "dr-lost", "out/dr-lost-skr.xml", "out/dr-lost-emergency-anchors.xml", "out/dr-outside-attestation-3.pem")
-	}},
-	{"temporary-ksk-replacement.yaml", (*drEnv).replacement},
-	{"ksk-compromise-without-officers.yaml", func(e *drEnv, t *testing.T, script string) {
-		e.temporaryKSK(t, script, "dr-compromise-temp", "out/dr-compromise-temp-skr.xml", "out/dr-compromise-emergency-anchors.xml", "out/dr-outside-attestation-2.pem")
-	}},
-	{"ksk-compromise-with-officers.yaml", (*drEnv).compromiseWithOfficers},
+	{"4.1.2A-cos-unavailable-kmf-drill.yaml", (*drEnv).drill},
+	{"4.1.2A-4-followup-rekey-safe-deposit-boxes.yaml", (*drEnv).rekeyBoxes},
+	{"4.1.1-kmfs-unavailable-temporary-ksk.yaml", drTemporary("411")},
+	{"4.1.2B-cos-unavailable-no-kmf-temporary-ksk.yaml", drTemporary("412b")},
+	{"4.2.1B-compromise-cos-no-kmf-temporary-ksk.yaml", drTemporary("421b")},
+	{"4.2.2B-compromise-no-cos-no-kmf-temporary-ksk.yaml", drTemporary("422b")},
+	{"4.3.2B-no-rkshs-no-kmf-temporary-ksk.yaml", drTemporary("432b")},
+	{"4.3.1C-lost-ksk-no-kmf-temporary-ksk.yaml", drTemporary("431c")},
+	{drFollowUp, (*drEnv).replacement},
+	{"4.3.1B-lost-ksk-no-backup-new-ksk.yaml", func(e *drEnv, t *testing.T, script string) { e.newHSMKSK(t, script, "431b") }},
+	{"4.3.2A-no-rkshs-kmf-temporary-ksk.yaml", func(e *drEnv, t *testing.T, script string) { e.newHSMKSK(t, script, "432a") }},
+	{"4.3.2A-6-followup-distribute-rksh-credentials.yaml", (*drEnv).distributeRKSH},
+	{"4.2.2A-compromise-no-cos-kmf-drill.yaml", (*drEnv).compromiseDrill},
+	{"4.2.1A-compromise-cos-kmf-new-ksk.yaml", (*drEnv).compromiseWithOfficers},
 }
 
 // extendedSigning: three quarters signed at KMF East, each continuing the
@@ -448,6 +502,8 @@ func (e *drEnv) extendedSigning(t *testing.T, script string) {
 	kv := []string{"token=" + e.token, "at_q1=" + e.quarters[1].start.Format(time.RFC3339), "at_q2=" + e.quarters[2].start.Format(time.RFC3339)}
 	e.check(t, script, kv...)
 	e.runScript(t, script, "dr-extended", e.answers(t, witnessAnswers(map[string]string{
+		"act1.assessment":          `{values: {assessed_by: "RKOS with an outside expert", expected_unavailability: "two quarters"}}`,
+		"act1.plan-approval":       `{values: {plan: "Q1 and Q2 signed now, sealed in the credential safe", approved_by: "executive management", pma_notified: "today"}}`,
 		"act3.present-credentials": e.creds("credentials/kmf-east-co", "co3", "co4", "co7"),
 		"act4.ksr-hash":            e.ksrHash(0),
 		"act5.ksr-hash-q1":         e.ksrHash(1),
@@ -529,12 +585,206 @@ func (e *drEnv) temporaryKSK(t *testing.T, script, tag, skr, anchors, attestatio
 		"act2.present-credentials": e.creds("outside-credentials/outside-hsm-co", "eco1", "eco2"),
 		"act4.ksr-hash":            e.ksrHash(0),
 	}, "act1.attendance", "act5.sign-off")), kv...)
+	e.newTrustAnchor(t, skr, anchors)
+	e.logVerifySealed(t, tag, attestation)
+}
+
+// drTemporary rehearses a variant that makes a temporary KSK in the
+// standby HSM outside the KMFs, its outputs named by slug.
+func drTemporary(slug string) func(e *drEnv, t *testing.T, script string) {
+	return func(e *drEnv, t *testing.T, script string) {
+		e.temporaryKSK(t, script, "dr-"+slug, "out/dr-"+slug+"-skr.xml", "out/dr-"+slug+"-emergency-anchors.xml", "out/dr-outside-attestation-"+slug+".pem")
+	}
+}
+
+// newTrustAnchor checks an SKR signed by a new (or temporary) KSK and what
+// resolvers make of it: ksk skr verify accepts it against the new trust
+// anchor and refuses it against KSK-2027's; an RFC 5011 resolver that
+// trusts only KSK-2027 fails from the SKR's first bundle (the new KSK is
+// signed by no key it trusts, so the 30-day add hold-down cannot even
+// start), and one given the new trust anchor validates throughout.
+func (e *drEnv) newTrustAnchor(t *testing.T, skr, anchors string) {
+	t.Helper()
 	e.skrVerify(t, skr, "ksr.xml", anchors)
 	code, out, _ := runKSK(t, "", "skr", "verify", "--ksr", e.path("ksr.xml"), "--anchors", e.path("anchors-2027.ds"), e.path(skr))
 	if code != exitRejected || !strings.Contains(out, "SKR-ANCHOR") {
-		t.Errorf("the temporary KSK's SKR against the old trust anchor: exit %d\n%s", code, out)
+		t.Errorf("the new KSK's SKR against the old trust anchor: exit %d\n%s", code, out)
 	}
-	e.logVerifySealed(t, tag, attestation)
+	doc := mustParseDoc(t, e.path(skr))
+	tl, err := rfc5011.FromSKRs(rfc5011.SKR{Name: filepath.Base(skr), Doc: doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := mustParseDoc(t, e.path("out", "dr-extended-q0-skr.xml"))
+	oldKSK, newKSK := bundleKSK(t, old), bundleKSK(t, doc)
+	tr, err := rfc5011.Simulate(".", tl, rfc5011.Params{}, oldKSK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := doc.Response.Bundles[0].Inception
+	if periods := tr.LossPeriods(); len(periods) == 0 || periods[0].First.Sub(first) > 24*time.Hour {
+		t.Errorf("%s: a resolver trusting only KSK-2027 should fail from %s: %s", skr, first, tr.Summary())
+	}
+	tr, err = rfc5011.Simulate(".", tl, rfc5011.Params{}, newKSK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Lost() {
+		t.Errorf("%s: a resolver given the new trust anchor lost trust:\n%s", skr, tr.Summary())
+	}
+}
+
+// bundleKSK returns the first KSK (SEP, not revoked) of an SKR's first
+// bundle.
+func bundleKSK(t *testing.T, doc *ksr.Document) *dns.DNSKEY {
+	t.Helper()
+	b := doc.Response.Bundles[0]
+	for i := range b.Keys {
+		if b.Keys[i].IsKSK() && b.Keys[i].Flags&dns.REVOKE == 0 {
+			return b.Keys[i].DNSKEY(doc.Domain)
+		}
+	}
+	t.Fatal("no KSK in the first bundle")
+	return nil
+}
+
+// drill (4.1.2A): KMF West's crypto officers cannot attend; their boxes
+// are drilled and each bag compared with its sealing record. A bag that
+// is not the one sealed stops that credential: with two of them the
+// quorum cannot be met and nothing is signed; with one (wco2), the other
+// three credentials activate KMF West's HSM and the KSK in operation signs
+// the same SKR, byte for byte, as at KMF East.
+func (e *drEnv) drill(t *testing.T, script string) {
+	kv := []string{"token=" + e.west.Label}
+	e.check(t, script, kv...)
+	code, out, errOut := e.runScriptCode(t, script, "dr-412a-refused", e.answers(t, witnessAnswers(map[string]string{
+		"act1.deadline":            drDeadline,
+		"act2.drill":               bagValues("A", map[string]string{"wco2": "TEB-X-0001", "wco3": "TEB-X-0002"}),
+		"act3.present-credentials": possessionCreds("west-box-credentials/kmf-west-boxes", "wco1", "wco2", "wco3"),
+	}, "act1.attendance")), kv...)
+	if code != exitRejected || !strings.Contains(errOut, "quorum not met") {
+		t.Fatalf("two bags not as sealed: exit %d, want 1 and quorum not met\n%s%s", code, lastLines(out, 20), errOut)
+	}
+	if _, err := os.Stat(e.path("out", "dr-412a-skr.xml")); err == nil {
+		t.Fatal("an SKR was written although the quorum was not met")
+	}
+	log := e.path("logs", "dr-412a-refused.log")
+	d := logDetail(t, log, "act3.present-credentials", "failed")
+	if !strings.Contains(d["credential.2"], "holder=wco2 not-counted=custody") || !strings.Contains(d["credential.1"], "holder=wco1 counted") {
+		t.Errorf("credentials after a broken custody: %v", d)
+	}
+	logVerifyInProgress(t, log)
+
+	e.runScript(t, script, "dr-412a", e.answers(t, witnessAnswers(map[string]string{
+		"act1.deadline":            drDeadline,
+		"act2.drill":               bagValues("A", map[string]string{"wco2": "TEB-X-0001"}),
+		"act3.present-credentials": possessionCreds("west-box-credentials/kmf-west-boxes", "wco1", "wco2", "wco3", "wco4"),
+		"act4.ksr-hash":            e.ksrHash(0),
+	}, "act1.attendance", "act5.sign-off")), kv...)
+	log = e.path("logs", "dr-412a.log")
+	c := logDetail(t, log, "act2.drill", "done")
+	if !strings.HasPrefix(c["custody.wco2"], "broken: wco2's credential arrived in bag \"TEB-X-0001\", but it was sealed in bag \"TEB-A-0101\"") || !strings.HasPrefix(c["custody.wco1"], "intact") || c["method"] != "drilled" {
+		t.Errorf("custody record: %v", c)
+	}
+	q := logDetail(t, log, "act3.present-credentials", "done")
+	if q["valid"] != "3" || !strings.Contains(q["credential.2"], "not-counted=custody") {
+		t.Errorf("quorum record: %v", q)
+	}
+	if got, want := readFileT(t, e.path("out", "dr-412a-skr.xml")), readFileT(t, e.path("out", "dr-extended-q0-skr.xml")); got != want {
+		t.Error("the SKR signed at KMF West differs from KMF East's for the same KSR")
+	}
+	e.skrVerify(t, "out/dr-412a-skr.xml", "ksr.xml", "anchors-2027.ds")
+	e.logVerifySealed(t, "dr-412a", "out/dr-west-attestation-412a.pem")
+}
+
+// rekeyBoxes (4.1.2A/4): the boxes' credentials re-issued: KMF West's PIN
+// changed, new possession credentials sealed in new bags, a new KSR
+// signed. The old box credentials open nothing any more.
+func (e *drEnv) rekeyBoxes(t *testing.T, script string) {
+	kv := []string{"token=" + e.west.Label}
+	e.check(t, script, kv...)
+	e.runScript(t, script, "dr-412a4", e.answers(t, witnessAnswers(map[string]string{
+		"act2.custody":         bagValues("A", nil),
+		"act2.present-current": possessionCreds("west-box-credentials/kmf-west-boxes", "wco1", "wco3", "wco5"),
+		"act3.present-new":     possessionCreds("west-box-credentials-2/kmf-west-boxes", "wco2", "wco4", "wco6"),
+		"act3.seal-bags":       bagValues("B", nil),
+		"act4.ksr-hash":        e.ksrHash(0),
+	}, "act1.attendance", "act5.sign-off")), kv...)
+	log := e.path("logs", "dr-412a4.log")
+	if d := logDetail(t, log, "act3.reissue", "done"); !strings.Contains(d["reissue"], "revoked") {
+		t.Errorf("re-issue record: %v", d)
+	}
+	if d := logDetail(t, log, "act3.seal-bags", "done"); d["value.bag-wco7"] != "TEB-B-0106" {
+		t.Errorf("new bags: %v", d)
+	}
+	e.skrVerify(t, "out/dr-412a4-skr.xml", "ksr.xml", "anchors-2027.ds")
+	e.logVerifySealed(t, "dr-412a4", "out/dr-west-attestation-412a4.pem")
+	// The old box credentials rebuild the old PIN, which KMF West refuses.
+	code, out, errOut := runKSK(t, "", "credentials", "check", "--roster", e.path("roster-west-boxes.yaml"), "--manifest", e.path("west-box-credentials-2", "credentials.json"), "-o", "json",
+		e.path("west-box-credentials", "kmf-west-boxes.wco1.pem"))
+	if code == 0 || !strings.Contains(out+errOut, "not-pinned") {
+		t.Errorf("an old box credential against the new manifest: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// newHSMKSK (4.3.1B, 4.3.2A): a new HSM at KMF East, its crypto officers'
+// credentials, a new (or temporary) KSK in it, the KSR signed by it alone
+// and its trust anchor published.
+func (e *drEnv) newHSMKSK(t *testing.T, script, slug string) {
+	token := "dr-new-" + slug + "-" + randomHex(t, 3)
+	e.newTokens[slug] = token
+	kv := []string{"token=" + token, "valid_from=" + e.date}
+	e.check(t, script, kv...)
+	e.runScript(t, script, "dr-"+slug, e.answers(t, witnessAnswers(map[string]string{
+		"act2.init-token":          "{so_pin_file: secrets/so.pin}",
+		"act2.issue-credentials":   "{passphrase_files: {" + e.passFiles(holderNames("co", 7)) + "}}",
+		"act2.present-credentials": e.creds("dr-"+slug+"-credentials/kmf-east-2-co", "co1", "co3", "co5"),
+		"act4.ksr-hash":            e.ksrHash(0),
+	}, "act1.attendance", "act5.sign-off")), kv...)
+	e.newTrustAnchor(t, "out/dr-"+slug+"-skr.xml", "out/dr-"+slug+"-anchors.xml")
+	e.logVerifySealed(t, "dr-"+slug, "out/dr-attestation-"+slug+".pem")
+}
+
+// distributeRKSH (4.3.2A/6): the temporary KSK of 4.3.2A backed up under
+// the recovery key share holders' quorum, each with a new credential.
+func (e *drEnv) distributeRKSH(t *testing.T, script string) {
+	kv := []string{"token=" + e.newTokens["432a"]}
+	e.check(t, script, kv...)
+	e.runScript(t, script, "dr-432a6", e.answers(t, witnessAnswers(map[string]string{
+		"act2.present-credentials": e.creds("dr-432a-credentials/kmf-east-2-co", "co2", "co4", "co6"),
+		"act3.backup": "{so_pin_file: secrets/so.pin, passphrase_files: {" + e.passFiles(holderNames("rksh", 7)) + "}, credentials: " +
+			credList("dr-432a-credentials/kmf-east-2-co", "co1", "co3", "co5") + "}",
+	}, "act1.attendance", "act4.sign-off")), kv...)
+	if d := logDetail(t, e.path("logs", "dr-432a6.log"), "act3.backup", "done"); d["key_tag"] == "" {
+		t.Errorf("backup record: %v", d)
+	}
+	if _, err := os.Stat(e.path("backup-credentials-432a", "credentials.json")); err != nil {
+		t.Error(err)
+	}
+	e.logVerifySealed(t, "dr-432a6", "out/dr-attestation-432a.pem")
+}
+
+// compromiseDrill (4.2.2A): the boxes re-keyed in 4.1.2A/4 drilled, the
+// compromised KSK destroyed at KMF West, a temporary KSK in a new HSM,
+// the KSR signed by it alone, its trust anchor published.
+func (e *drEnv) compromiseDrill(t *testing.T, script string) {
+	kv := []string{"token=" + e.west.Label, "new_token=" + e.outside.Label, "valid_from=" + e.date}
+	e.check(t, script, kv...)
+	e.runScript(t, script, "dr-422a", e.answers(t, witnessAnswers(map[string]string{
+		"act1.deadline":            drDeadline,
+		"act2.drill":               bagValues("B", nil),
+		"act2.present-credentials": possessionCreds("west-box-credentials-2/kmf-west-boxes", "wco5", "wco6", "wco7"),
+		"act4.present-emergency":   e.creds("outside-credentials/outside-hsm-co", "eco1", "eco3"),
+		"act5.ksr-hash":            e.ksrHash(0),
+	}, "act1.attendance", "act6.sign-off")), kv...)
+	e.newTrustAnchor(t, "out/dr-422a-skr.xml", "out/dr-422a-emergency-anchors.xml")
+	e.logVerifySealed(t, "dr-422a", "out/dr-outside-attestation-422a.pem")
+	if d := logDetail(t, e.path("logs", "dr-422a.log"), "act3.destroy", "done"); d["destroyed"] != "true" || d["key_tag"] != e.kskTag {
+		t.Errorf("destroy record: %v", d)
+	}
+	if hasPublicKey(t, e.west, "ksk-2027") {
+		t.Error("the compromised KSK is still in KMF West's HSM")
+	}
 }
 
 // replacement: the new KSK beside the temporary one, the rollover planned,
@@ -552,7 +802,7 @@ func (e *drEnv) replacement(t *testing.T, script string) {
 			credList("outside-credentials/outside-hsm-co", "eco2", "eco3") + "}",
 		"act5.ksr-hash": e.ksrHash(1),
 	}, "act1.attendance", "act6.sign-off")), kv...)
-	e.logVerifySealed(t, "dr-replacement", "out/dr-outside-attestation-3.pem")
+	e.logVerifySealed(t, "dr-replacement", "out/dr-outside-attestation-431c.pem")
 	anchors := "out/dr-rollover-anchors.xml"
 	e.skrVerify(t, "out/dr-rollover-q1-skr.xml", q1.file, anchors)
 
@@ -577,7 +827,7 @@ func (e *drEnv) replacement(t *testing.T, script string) {
 
 	// The quarters after the ceremony: ksk sign with the planned
 	// configuration and the schedule's schema, each with the SKR before.
-	skrs := []rfc5011.SKR{{Name: "q0-emergency", Doc: mustParseDoc(t, e.path("out", "dr-lost-skr.xml"))}, {Name: "q1-" + got[0], Doc: mustParseDoc(t, e.path("out", "dr-rollover-q1-skr.xml"))}}
+	skrs := []rfc5011.SKR{{Name: "q0-emergency", Doc: mustParseDoc(t, e.path("out", "dr-431c-skr.xml"))}, {Name: "q1-" + got[0], Doc: mustParseDoc(t, e.path("out", "dr-rollover-q1-skr.xml"))}}
 	prev := "out/dr-rollover-q1-skr.xml"
 	for i, q := range sched.Quarters[1:] {
 		kq := e.quarters[i+2]
@@ -630,14 +880,15 @@ func (e *drEnv) replacement(t *testing.T, script string) {
 // with it while the compromised KSK revokes itself; the compromised KSK
 // destroyed at both facilities.
 func (e *drEnv) compromiseWithOfficers(t *testing.T, script string) {
-	kv := []string{"token=" + e.token, "west_token=" + e.west.Label, "valid_from=" + e.date}
+	// KMF West's copy was destroyed by 4.2.2A's ceremony.
+	kv := []string{"token=" + e.token, "west_token=" + e.west.Label, "valid_from=" + e.date, "destroy_west=false"}
 	e.check(t, script, kv...)
 	e.runScript(t, script, "dr-compromise", e.answers(t, witnessAnswers(map[string]string{
+		"act1.decide-algorithm":    `{values: {algorithm: RSASHA256, key_length: "2048", decided_by: "the KSK operator with the PMA"}}`,
 		"act2.present-credentials": e.creds("credentials/kmf-east-co", "co1", "co2", "co3"),
 		"act3.backup": "{so_pin_file: secrets/so.pin, passphrase_files: {" + e.passFiles(holderNames("rksh", 7)) + "}, credentials: " +
 			credList("credentials/kmf-east-co", "co5", "co6", "co7") + "}",
-		"act4.ksr-hash":                 e.ksrHash(0),
-		"act5.west-present-credentials": e.creds("west-credentials/kmf-west-co", "wco4", "wco5", "wco6"),
+		"act4.ksr-hash": e.ksrHash(0),
 	}, "act1.attendance", "act6.sign-off")), kv...)
 	skr := "out/dr-compromise-skr.xml"
 	e.skrVerify(t, skr, "ksr.xml", "out/dr-compromise-anchors.xml")
@@ -655,22 +906,12 @@ func (e *drEnv) compromiseWithOfficers(t *testing.T, script string) {
 	if !revoked || len(b.Signatures) != 2 {
 		t.Errorf("bundle 2: want the compromised KSK revoked and signing, got %d keys, %d signatures", len(b.Keys), len(b.Signatures))
 	}
-	// It is gone from KMF West's HSM, and its destruction is recorded.
-	var list struct {
-		Keys []struct {
-			Label string `json:"label"`
-		} `json:"keys"`
+	// It is gone from KMF East's HSM, and its destruction is recorded; the
+	// step for KMF West, already done by 4.2.2A, is skipped.
+	if d := logDetail(t, e.path("logs", "dr-compromise.log"), "act5.destroy-west", "done"); d["skipped"] == "" {
+		t.Errorf("destroy-west: %v, want skipped", d)
 	}
-	out := mustRun(t, e.west, "keys", "list", "-o", "json", "--token", e.west.Label, "--pin-source", "file:"+e.west.UserPINFile)
-	if err := json.Unmarshal([]byte(out), &list); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range list.Keys {
-		if k.Label == "ksk-2027" {
-			t.Error("the compromised KSK is still in KMF West's HSM")
-		}
-	}
-	for _, step := range []string{"act5.destroy-east", "act5.destroy-west"} {
+	for _, step := range []string{"act5.destroy-east"} {
 		if d := logDetail(t, e.path("logs", "dr-compromise.log"), step, "done"); d["destroyed"] != "true" || d["key_tag"] != e.kskTag {
 			t.Errorf("%s: %v", step, d)
 		}
@@ -830,4 +1071,25 @@ func participantLines(people []string) string {
 		fmt.Fprintf(&b, "  - {id: %s, role: %s}\n", id, role)
 	}
 	return b.String()
+}
+
+// hasPublicKey reports whether a token shows a public key labelled label,
+// without logging in (KMF West's PIN is in the crypto officers' boxes).
+func hasPublicKey(t *testing.T, tk *softhsmtest.Token, label string) bool {
+	t.Helper()
+	m, err := hsm.OpenModule(tk.Module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tok, err := m.OpenToken(tk.Selector())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tok.Close()
+	ok, err := tok.HasPublicKey(label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
 }
