@@ -11,7 +11,7 @@ FUZZTIME  ?= 15s
 STATICCHECK_VERSION ?= v0.8.2
 export CGO_ENABLED := 1
 
-.PHONY: all build test race lint fuzz bench demo docs-img setup clean
+.PHONY: all build test race lint fuzz bench demo docs-img dr-stage setup clean
 
 all: build
 
@@ -49,6 +49,12 @@ demo: setup build
 # the transcript and the TCR report in headless Chromium and poppler.
 docs-img: setup
 	KSK_DOCS_IMG=1 $(GO) test -count=1 -run '^TestPaper$$' ./cmd/ksk
+
+# A staged disaster recovery directory (scripts/dr/README.md): the DR
+# rehearsal run on SoftHSM, its directory copied to DIR without secrets.
+dr-stage: setup
+	@test -n "$(DIR)" || { echo "usage: make dr-stage DIR=new-directory" >&2; exit 2; }
+	KSK_DR_STAGE="$(abspath $(DIR))" $(GO) test -count=1 -v -run '^TestDRRehearsals$$' ./cmd/ksk | grep -E '^(--- |ok|FAIL)|staged'
 
 clean:
 	rm -rf bin .demo

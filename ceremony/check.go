@@ -394,3 +394,84 @@ func parseKSRFile(path string) (*ksr.Document, error) {
 	}
 	return d, nil
 }
+
+// Prerequisite is a file a script needs before it runs: one that a step
+// or quorum reads and no earlier step writes.
+type Prerequisite struct {
+	// Path is the file, resolved against the ceremony directory.
+	Path string `json:"path"`
+	// For says what needs it: a step id, "quorum ID" or "participant ID".
+	For string `json:"for"`
+	// Present reports whether the file exists now.
+	Present bool `json:"present"`
+}
+
+// Prerequisites lists what the script at path needs from the ceremony
+// directory before it runs, in the order the script needs it, whether or
+// not it is there: what a disaster recovery must have prepared. Unlike
+// Check it does not fail on a missing file; it fails only on a script
+// that cannot be parsed.
+func Prerequisites(path string, opts CheckOptions) ([]Prerequisite, error) {
+	s, err := Load(path, opts.Params)
+	if err != nil {
+		return nil, err
+	}
+	dir := opts.Dir
+	if dir == "" {
+		dir = filepath.Dir(path)
+	}
+	p := &Plan{Script: s, Path: path, Dir: dir}
+	var out []Prerequisite
+	seen, written := map[string]bool{}, map[string]bool{}
+	add := func(file, what string) {
+		if file == "" {
+			return
+		}
+		f := p.File(file)
+		if seen[f] || written[f] {
+			return
+		}
+		seen[f] = true
+		_, err := os.Stat(f)
+		out = append(out, Prerequisite{Path: f, For: what, Present: err == nil})
+	}
+	for _, pp := range s.Participants {
+		add(pp.SSHKeyFile, "participant "+pp.ID)
+	}
+	quorumsAdded := map[string]bool{}
+	for _, a := range s.Acts {
+		for i := range a.Steps {
+			st := &a.Steps[i]
+			if q := s.quorum(st.Quorum); q != nil && !quorumsAdded[q.ID] && !st.Skipped() {
+				quorumsAdded[q.ID] = true
+				add(q.Roster, "quorum "+q.ID)
+				add(q.Credentials, "quorum "+q.ID)
+			}
+			in, outs := p.stepFiles(st)
+			for _, f := range in {
+				if !seen[f] && !written[f] {
+					seen[f] = true
+					_, err := os.Stat(f)
+					out = append(out, Prerequisite{Path: f, For: a.ID + "." + st.ID, Present: err == nil})
+				}
+			}
+			for _, f := range outs {
+				written[f] = true
+			}
+			if st.Type == TypeCredentialsIssue && st.Out != "" {
+				written[filepath.Join(p.File(st.Out), credentialsManifest)] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// quorum returns the script's quorum with this id, nil if none.
+func (s *Script) quorum(id string) *Quorum {
+	for i := range s.Quorums {
+		if s.Quorums[i].ID == id {
+			return &s.Quorums[i]
+		}
+	}
+	return nil
+}

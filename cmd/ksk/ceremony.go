@@ -63,16 +63,26 @@ func (f *ceremonyFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.params, "param", nil, "NAME=VALUE: override a parameter of the script (repeatable; never a secret)")
 }
 
-func (f *ceremonyFlags) plan(path string) (*ceremony.Plan, error) {
+// options returns the check options of the flags: the directory and the
+// --param values.
+func (f *ceremonyFlags) options() (ceremony.CheckOptions, error) {
 	params := map[string]string{}
 	for _, p := range f.params {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, usageErrorf("--param %q: want NAME=VALUE", p)
+			return ceremony.CheckOptions{}, usageErrorf("--param %q: want NAME=VALUE", p)
 		}
 		params[k] = v
 	}
-	plan, err := ceremony.Check(path, ceremony.CheckOptions{Dir: f.dir, Params: params})
+	return ceremony.CheckOptions{Dir: f.dir, Params: params}, nil
+}
+
+func (f *ceremonyFlags) plan(path string) (*ceremony.Plan, error) {
+	opts, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	plan, err := ceremony.Check(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}

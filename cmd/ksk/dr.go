@@ -12,16 +12,19 @@ import (
 func newDRCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "dr",
-		Short: "Disaster recovery: how long the SKR in force lasts",
-		Long: `Disaster recovery commands (docs/disaster-recovery.md). "ksk dr deadline"
+		Short: "Disaster recovery: which procedure applies, and how long the SKR in force lasts",
+		Long: `Disaster recovery commands (docs/disaster-recovery.md). "ksk dr choose"
+names the variant of the procedure and its ceremony scripts for what is
+still available, and what they need from the ceremony directory; "ksk dr deadline"
 says when the DNSKEY RRSIGs of the SKR in force expire, which decides
 whether a signing ceremony can be rescheduled or an emergency procedure
 must start.`,
-		Example: `  ksk dr deadline --skr skr-in-force.xml`,
+		Example: `  ksk dr choose --disaster lost --kmf yes --rkshs yes --backup yes --dir WORK
+  ksk dr deadline --skr skr-in-force.xml`,
 		Args:    subcommandArgs,
 		RunE:    needSubcommand,
 	}
-	cmd.AddCommand(newDRDeadlineCmd(a))
+	cmd.AddCommand(newDRChooseCmd(a), newDRDeadlineCmd(a))
 	return cmd
 }
 

@@ -453,6 +453,60 @@ func TestDRRehearsals(t *testing.T) {
 			t.Errorf("%s: its rehearsal did not run to completion", s)
 		}
 	}
+	if filtered || t.Failed() {
+		return
+	}
+	// The directory the rehearsal leaves is a staged DR directory: every
+	// script checks against it with its default parameters, as
+	// scripts/dr/README.md shows. make dr-stage DIR=... keeps a copy.
+	for _, s := range scripts {
+		if code, out, errOut := runKSK(t, "", "ceremony", "check", s, "--dir", e.work); code != 0 {
+			t.Errorf("ceremony check %s --dir (the staged directory), default parameters: exit %d\n%s%s", filepath.Base(s), code, lastLines(out, 5), errOut)
+		}
+	}
+	if dst := os.Getenv("KSK_DR_STAGE"); dst != "" {
+		n, err := stageCopy(e.work, dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("staged %d files in %s (without secrets/; the SoftHSM tokens are not kept, so the directory is for ksk ceremony check and ksk dr choose)", n, dst)
+	}
+}
+
+// stageCopy copies the rehearsal's directory to dst, which must not exist,
+// leaving out the secrets (passphrase and PIN files).
+func stageCopy(src, dst string) (int, error) {
+	if _, err := os.Lstat(dst); err == nil {
+		return 0, fmt.Errorf("%s exists: make dr-stage writes a new directory", dst)
+	}
+	n := 0
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if rel == "secrets" {
+			return filepath.SkipDir
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		n++
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	return n, err
 }
 
 // drScenario rehearses one script of scripts/dr/.
