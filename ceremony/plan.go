@@ -21,6 +21,9 @@ type PlanSummary struct {
 	HSMs         []HSM               `json:"hsms"`
 	Quorums      []QuorumReport      `json:"quorums"`
 	Steps        []StepReport        `json:"steps"`
+	// Resolvers says what validating resolvers will see of the SKRs the
+	// ceremony signs (Plan.Resolvers).
+	Resolvers []string `json:"resolvers"`
 }
 
 // ParticipantReport is a participant in a PlanSummary.
@@ -104,6 +107,7 @@ func (p *Plan) Summary() PlanSummary {
 		}
 		s.Steps = append(s.Steps, r)
 	}
+	s.Resolvers = p.Resolvers()
 	return s
 }
 
@@ -178,6 +182,10 @@ func (p *Plan) WriteText(w io.Writer) error {
 		for _, f := range st.Writes {
 			fmt.Fprintf(w, "          writes %s\n", f)
 		}
+	}
+	fmt.Fprintf(w, "\nWhat validating resolvers will see:\n")
+	for _, r := range s.Resolvers {
+		fmt.Fprintf(w, "  - %s\n", r)
 	}
 	_, err := fmt.Fprintf(w, "\n%d steps in %d acts; %d touch an HSM. Checked without touching any HSM.\n", len(s.Steps), len(p.Script.Acts), countHSM(s.Steps))
 	return err

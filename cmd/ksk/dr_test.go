@@ -268,9 +268,35 @@ func paramFlags(kv ...string) []string {
 func (e *drEnv) check(t *testing.T, script string, kv ...string) {
 	t.Helper()
 	args := append([]string{"ceremony", "check", script, "--dir", e.work, "--param", "date=" + e.date}, paramFlags(kv...)...)
-	if code, out, errOut := runKSK(t, "", args...); code != 0 || !strings.Contains(out, "Checked without touching any HSM") {
+	code, out, errOut := runKSK(t, "", args...)
+	if code != 0 || !strings.Contains(out, "Checked without touching any HSM") {
 		t.Fatalf("ceremony check %s: exit %d\n%s%s", filepath.Base(script), code, out, errOut)
 	}
+	// What the check says resolvers will see; the rehearsal then
+	// simulates it (newTrustAnchor, replacement).
+	if want := drResolverStatement(filepath.Base(script)); filepath.Dir(script) == drDir && !strings.Contains(out, want) {
+		t.Errorf("ceremony check %s: want the resolver statement %q\n%s", filepath.Base(script), want, lastLines(out, 6))
+	}
+}
+
+// drResolverStatement is what ceremony check must say resolvers will see
+// for a DR script: a new KSK's SKR fails for RFC 5011 resolvers on the old
+// trust anchor, the follow-up is a planned rollover, the rest keep the
+// trust anchors.
+func drResolverStatement(script string) string {
+	switch {
+	case strings.Contains(script, "-followup-new-ksk-rollover"):
+		return "A planned RFC 5011 rollover to the KSK made here"
+	case strings.Contains(script, "release"):
+		return "This ceremony signs no SKR"
+	case strings.HasPrefix(script, "4.2.1A"):
+		return "signs its own revocation, so RFC 5011 resolvers stop trusting it"
+	case strings.Contains(script, "temporary-ksk") || strings.Contains(script, "new-ksk") || strings.HasPrefix(script, "4.2.2A-"):
+		return "RFC 5011 resolvers that trust only the KSK in operation cannot validate this SKR"
+	case strings.Contains(script, "rksh-credentials"):
+		return "This ceremony signs no SKR"
+	}
+	return "trust anchors do not change, and validators keep validating"
 }
 
 // runScript runs a script in rehearsal mode to completion with its log
@@ -670,7 +696,8 @@ func (e *drEnv) newTrustAnchor(t *testing.T, skr, anchors string) {
 		t.Fatal(err)
 	}
 	old := mustParseDoc(t, e.path("out", "dr-extended-q0-skr.xml"))
-	oldKSK, newKSK := bundleKSK(t, old), bundleKSK(t, doc)
+	oldKSK := bundleKSK(t, old, 0)
+	newKSK := bundleKSK(t, doc, oldKSK.KeyTag())
 	tr, err := rfc5011.Simulate(".", tl, rfc5011.Params{}, oldKSK)
 	if err != nil {
 		t.Fatal(err)
@@ -689,13 +716,13 @@ func (e *drEnv) newTrustAnchor(t *testing.T, skr, anchors string) {
 }
 
 // bundleKSK returns the first KSK (SEP, not revoked) of an SKR's first
-// bundle.
-func bundleKSK(t *testing.T, doc *ksr.Document) *dns.DNSKEY {
+// bundle whose key tag is not except.
+func bundleKSK(t *testing.T, doc *ksr.Document, except uint16) *dns.DNSKEY {
 	t.Helper()
 	b := doc.Response.Bundles[0]
 	for i := range b.Keys {
-		if b.Keys[i].IsKSK() && b.Keys[i].Flags&dns.REVOKE == 0 {
-			return b.Keys[i].DNSKEY(doc.Domain)
+		if k := b.Keys[i].DNSKEY(doc.Domain); b.Keys[i].IsKSK() && b.Keys[i].Flags&dns.REVOKE == 0 && k.KeyTag() != except {
+			return k
 		}
 	}
 	t.Fatal("no KSK in the first bundle")
@@ -945,7 +972,7 @@ func (e *drEnv) compromiseWithOfficers(t *testing.T, script string) {
 		"act4.ksr-hash": e.ksrHash(0),
 	}, "act1.attendance", "act6.sign-off")), kv...)
 	skr := "out/dr-compromise-skr.xml"
-	e.skrVerify(t, skr, "ksr.xml", "out/dr-compromise-anchors.xml")
+	e.newTrustAnchor(t, skr, "out/dr-compromise-anchors.xml")
 	e.logVerifySealed(t, "dr-compromise", "media/ksk-attestation.pem")
 	// The compromised KSK is revoked (flags 385) and signs its revocation
 	// in bundles 2 to 8.
