@@ -21,8 +21,8 @@ whether a signing ceremony can be rescheduled or an emergency procedure
 must start.`,
 		Example: `  ksk dr choose --disaster lost --kmf yes --rkshs yes --backup yes --dir WORK
   ksk dr deadline --skr skr-in-force.xml`,
-		Args:    subcommandArgs,
-		RunE:    needSubcommand,
+		Args: subcommandArgs,
+		RunE: needSubcommand,
 	}
 	cmd.AddCommand(newDRChooseCmd(a), newDRDeadlineCmd(a))
 	return cmd

@@ -28,18 +28,21 @@ func classifyRolloverError(err error) int {
 func newRolloverCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollover",
-		Short: "Plan RFC 5011 KSK rollovers",
+		Short: "Plan RFC 5011 KSK rollovers, and check that resolvers follow them",
 		Long: `A KSK rollover is a sequence of quarterly signings, each with one standard
 schema of the signer configuration (docs/rollovers.md). "ksk rollover plan"
 chooses them: it writes the configuration to sign with and a schedule of
 which schema signs each coming quarter, with the dates of publication, of
 the end of RFC 5011's 30-day add hold-down, of the rollover, the revocation
-and the removal of the old KSK.`,
-		Example: `  ksk rollover plan --config signer.yaml --current ksk_temp --next ksk_2027 --start 2027-04-01 --out rollover.yaml`,
-		Args:    subcommandArgs,
-		RunE:    needSubcommand,
+and the removal of the old KSK. "ksk rollover check" takes the SKRs signed
+(or about to be) and simulates what RFC 5011, offline and static resolvers
+make of them, with a timeline picture.`,
+		Example: `  ksk rollover plan --config signer.yaml --current ksk_temp --next ksk_2027 --start 2027-04-01 --out rollover.yaml
+  ksk rollover check --anchors root-anchors.xml --html rollover.html skr-2027-q*.xml`,
+		Args: subcommandArgs,
+		RunE: needSubcommand,
 	}
-	cmd.AddCommand(newRolloverPlanCmd(a))
+	cmd.AddCommand(newRolloverPlanCmd(a), newRolloverCheckCmd(a))
 	return cmd
 }
 

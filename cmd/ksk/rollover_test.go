@@ -34,8 +34,24 @@ func rehearsalConfig(oldTag, newTag uint16) string {
 	}
 	return "keys:\n" + key("ksk_old", rehearsalOldLabel, oldTag, rehearsalOldDS) +
 		key("ksk_new", rehearsalNewLabel, newTag, rehearsalNewDS) +
-		"standard_schemas:\n  current: ksk_old\n  next: ksk_new\n"
+		"standard_schemas:\n  current: ksk_old\n  next: ksk_new\n" + publishRevokeSchema
 }
+
+// publishRevokeSchema is wrong on purpose, for ksk rollover check: the new
+// KSK is published in slot 1 and the old one revoked from slot 2, in the
+// same quarter, long before RFC 5011 resolvers accept the new one.
+const publishRevokeSchema = `schemas:
+  publish-revoke:
+    1: {publish: [ksk_old, ksk_new], sign: ksk_old}
+    2: &pr {publish: ksk_new, revoke: ksk_old, sign: [ksk_old, ksk_new]}
+    3: *pr
+    4: *pr
+    5: *pr
+    6: *pr
+    7: *pr
+    8: *pr
+    9: {publish: ksk_new, sign: ksk_new}
+`
 
 // TestRehearsedRollover rehearses a KSK rollover across five quarters on a
 // fresh SoftHSM token, as issue 4 §7 asks. For each quarter, ksk ksr
@@ -73,6 +89,7 @@ func TestRehearsedRollover(t *testing.T) {
 	schemas := []string{"normal", "pre-publish", "rollover", "revoke", "post-revoke"}
 	start := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
 	var skrs []rfc5011.SKR
+	var skrFiles, ksrFiles []string
 	prev := ""
 	for q, schema := range schemas {
 		name := fmt.Sprintf("q%d-%s", q+1, schema)
@@ -107,6 +124,7 @@ func TestRehearsedRollover(t *testing.T) {
 			t.Fatal(err)
 		}
 		skrs = append(skrs, rfc5011.SKR{Name: name, Doc: doc})
+		skrFiles, ksrFiles = append(skrFiles, skrFile), append(ksrFiles, ksrFile)
 		prev = skrFile
 	}
 
@@ -191,6 +209,9 @@ func TestRehearsedRollover(t *testing.T) {
 	if !ltr.Lost() || !ltr.Losses[0].At.Equal(day(190)) {
 		t.Errorf("a resolver that missed the pre-publication: %s", ltr.Summary())
 	}
+
+	rolloverCheckRehearsal(t, tk, rolloverRehearsal{dir: dir, config: config, anchors: anchors,
+		skrs: skrFiles, ksrs: ksrFiles, start: start, oldTag: oldKey.KeyTag, newTag: newKey.KeyTag})
 }
 
 // rehearsalKSK returns the KSK with this key tag from the first bundle of

@@ -147,8 +147,9 @@ type QueryResult struct {
 	// ValidatedBy lists the key tags of the trusted keys whose RRSIG
 	// validated the RRset.
 	ValidatedBy []uint16
-	// Reason says why the RRset did not validate.
+	// Reason says why the RRset did not validate, Cause classifies it.
 	Reason      string
+	Cause       Cause
 	Transitions []Transition
 	// Next is when the resolver queries again: after the active refresh
 	// time when the query succeeded, after the retry time otherwise.
@@ -205,6 +206,7 @@ func (r *Resolver) Query(at time.Time, s *Served) QueryResult {
 	res.ValidatedBy, res.Reason = r.validate(s, rrset, at)
 	res.Validated = len(res.ValidatedBy) > 0
 	if !res.Validated {
+		res.Cause, res.Reason = r.explain(s, at, res.Reason)
 		res.Next = at.Add(r.retry())
 		return res
 	}
@@ -260,6 +262,27 @@ func (r *Resolver) Query(at time.Time, s *Served) QueryResult {
 	r.timers.ok, r.timers.origTTL, r.timers.expiry = true, origTTL, expiry
 	res.Next = at.Add(r.refresh())
 	return res
+}
+
+// explain prefixes the validation failure detail with its diagnosis.
+func (r *Resolver) explain(s *Served, at time.Time, detail string) (Cause, string) {
+	c, why := r.diagnose(s, at)
+	return c, why + "; " + detail
+}
+
+// CheckCause is Check with the cause of a failure: what a resolver that
+// fetches the RRset between two active refreshes would conclude, and why
+// it fails when it does.
+func (r *Resolver) CheckCause(at time.Time, s *Served) (validatedBy []uint16, c Cause, reason string) {
+	if s == nil {
+		return nil, CauseNothingServed, "nothing served"
+	}
+	by, reason := r.validate(s, s.rrset(), at)
+	if len(by) > 0 {
+		return by, "", ""
+	}
+	c, reason = r.explain(s, at, reason)
+	return nil, c, reason
 }
 
 // Check reports whether the keys trusted now validate s at time at,

@@ -27,6 +27,7 @@ type Loss struct {
 	// start of a newly served RRset between two queries.
 	Query  bool
 	Reason string
+	Cause  Cause
 }
 
 // String renders the loss on one line.
@@ -52,6 +53,32 @@ type Trace struct {
 	Gaps []Interval
 	// Final is the state of every tracked key at the end of the run.
 	Final []KeyStatus
+	// Outages lists the spans in which the resolver could not validate:
+	// each from a loss until the next time it validated again (a query,
+	// or the check of a newly served RRset), or the end of the run
+	// (Open). Gaps are not outages: nothing was served to fail on. A
+	// failure whose cause changes is split into consecutive outages.
+	Outages []Outage
+}
+
+// Outage is a span in which the resolver failed to validate the DNSKEY
+// RRset, and why it failed first.
+type Outage struct {
+	From, Until time.Time
+	// Open reports that the resolver still failed at the end of the run.
+	Open   bool
+	Source string // what was served at From
+	Cause  Cause
+	Reason string
+}
+
+// String renders the outage on one line.
+func (o Outage) String() string {
+	end := ts(o.Until)
+	if o.Open {
+		end += " (still failing)"
+	}
+	return fmt.Sprintf("%s .. %s  %s: %s (%s)", ts(o.From), end, o.Cause, o.Reason, o.Source)
 }
 
 // Lost reports whether trust was ever lost.
@@ -147,6 +174,25 @@ func (r *Resolver) Run(tl Timeline, opts RunOptions) (*Trace, error) {
 			tr.Gaps = append(tr.Gaps, Interval{maxTime(g.From, from), minTime(g.Until, until)})
 		}
 	}
+	var down *Outage
+	lose := func(l Loss) {
+		tr.Losses = append(tr.Losses, l)
+		if down != nil && down.Cause != l.Cause { // the failure goes on, for another reason
+			down.Until = l.At
+			tr.Outages = append(tr.Outages, *down)
+			down = nil
+		}
+		if down == nil {
+			down = &Outage{From: l.At, Source: l.Source, Cause: l.Cause, Reason: l.Reason}
+		}
+	}
+	regain := func(at time.Time) {
+		if down != nil {
+			down.Until = at
+			tr.Outages = append(tr.Outages, *down)
+			down = nil
+		}
+	}
 	for t := from; t.Before(until); {
 		s := tl.At(t)
 		q := r.Query(t, s)
@@ -156,18 +202,26 @@ func (r *Resolver) Run(tl Timeline, opts RunOptions) (*Trace, error) {
 		case q.NoData:
 			tr.NoDataQueries++
 		case !q.Validated:
-			tr.Losses = append(tr.Losses, Loss{At: t, Source: q.Source, Query: true, Reason: q.Reason})
+			lose(Loss{At: t, Source: q.Source, Query: true, Reason: q.Reason, Cause: q.Cause})
+		default:
+			regain(t)
 		}
 		next := q.Next
 		// RRsets that start being served before the next query.
 		i := sort.Search(len(tl), func(i int) bool { return tl[i].From.After(t) })
 		for ; i < len(tl) && tl[i].From.Before(next) && tl[i].From.Before(until); i++ {
 			s := &tl[i]
-			if by, reason := r.Check(s.From, s); len(by) == 0 {
-				tr.Losses = append(tr.Losses, Loss{At: s.From, Source: s.Source, Reason: reason})
+			if by, cause, reason := r.CheckCause(s.From, s); len(by) == 0 {
+				lose(Loss{At: s.From, Source: s.Source, Reason: reason, Cause: cause})
+			} else {
+				regain(s.From)
 			}
 		}
 		t = next
+	}
+	if down != nil {
+		down.Until, down.Open = until, true
+		tr.Outages = append(tr.Outages, *down)
 	}
 	tr.Final = r.Keys()
 	return tr, nil
