@@ -7,6 +7,10 @@
 #   bind9-utils       dnssec-dsfromkey, dnssec-verify (independent validators)
 #   openssl           key conversion in scripts/softhsm.sh
 #   openssh-client    ssh-keygen, for witness signatures on attestation logs
+#   nsd, unbound      the authoritative server and validating resolver that
+#                     follow a ksk-signed rollover in the resolver tests
+#   bind9             named, the second validating resolver in those tests
+#   faketime          libfaketime, to run them at the rollover's dates
 #
 # As root it installs what is missing with apt-get; otherwise it names the
 # packages to install and fails. Usage: scripts/setup.sh [--quiet]
@@ -29,6 +33,10 @@ needs=(
   "chromium:chromium"
   "poppler-utils:pdftotext"
   "poppler-utils:pdftoppm"
+  "nsd:/usr/sbin/nsd"
+  "unbound:/usr/sbin/unbound"
+  "bind9:/usr/sbin/named"
+  "faketime:faketime"
 )
 
 missing=()

@@ -52,7 +52,7 @@ func TestRolloverPlanCLI(t *testing.T) {
 		{"bad interval", append(base, "--force", "--interval", "P1M"), exitUsage, "--interval"},
 		{"few slots", append(base, "--force", "--slots", "2"), exitUsage, "at least 3"},
 		{"missing config", []string{"rollover", "plan", "--config", filepath.Join(dir, "none.yaml"), "--current", "a", "--next", "b", "--start", "2031-01-01", "--out", filepath.Join(dir, "x.yaml")}, exitUsage, "no such file"},
-		{"no subcommand", []string{"rollover"}, exitUsage, "needs a subcommand: plan"},
+		{"no subcommand", []string{"rollover"}, exitUsage, "needs a subcommand: check, plan"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,7 +25,9 @@ type rolloverRehearsal struct {
 	oldTag, newTag       uint16
 }
 
-func (r rolloverRehearsal) day(n int) time.Time { return r.start.Add(time.Duration(n) * 24 * time.Hour) }
+func (r rolloverRehearsal) day(n int) time.Time {
+	return r.start.Add(time.Duration(n) * 24 * time.Hour)
+}
 
 // rolloverCheckJSON runs ksk rollover check -o json and returns its exit
 // code and result.
