@@ -23,6 +23,11 @@ const (
 	// PopOnline is an RFC 5011 resolver online throughout, starting from
 	// the anchors in force at the first bundle.
 	PopOnline = "rfc5011-online"
+	// PopStrict is the same resolver accepting a new KSK only from a
+	// DNSKEY RRset that its trusted keys validate, as RFC 5011 §2.4.1
+	// words it and BIND's named does (rfc5011.Params.Strict); PopOnline
+	// follows Unbound, which accepts a key once its hold-down has passed.
+	PopStrict = "rfc5011-strict"
 	// PopOfflinePrefix prefixes the offline populations: "rfc5011-offline-60d".
 	PopOfflinePrefix = "rfc5011-offline-"
 	// PopNewestAnchors is a resolver configured from the newest
@@ -69,8 +74,9 @@ type Result struct {
 	AnchorsFrom string       `json:"anchors_from"`
 	Keys        []Lane       `json:"keys"`
 	Populations []Population `json:"populations"`
-	// Safe reports that the online RFC 5011 resolver never fails, the
-	// chain has no error and (unless allowed) there is no gap.
+	// Safe reports that the online RFC 5011 resolvers (PopOnline and
+	// PopStrict) never fail, the chain has no error and (unless allowed)
+	// there is no gap.
 	Safe bool `json:"safe"`
 }
 
@@ -186,6 +192,9 @@ func Check(skrs []SKR, opts Options) (*Result, error) {
 	}
 
 	online, err := runOnline(tl, res, opts, anchors)
+	if err == nil {
+		err = runStrict(tl, res, opts, anchors)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +215,7 @@ func Check(skrs []SKR, opts Options) (*Result, error) {
 	}
 	res.Populations = append(res.Populations, runStatic(tl, res, opts, anchors))
 
-	res.Safe = res.Populations[0].Safe
+	res.Safe = res.Populations[0].Safe && res.Populations[1].Safe
 	for _, f := range res.Chain {
 		if f.Error {
 			res.Safe = false

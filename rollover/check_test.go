@@ -78,7 +78,7 @@ func TestRealRoot(t *testing.T) {
 	for _, p := range res.Populations {
 		ids = append(ids, p.ID)
 	}
-	if got := strings.Join(ids, " "); got != "rfc5011-online rfc5011-offline-30d rfc5011-offline-90d newest-anchors static" {
+	if got := strings.Join(ids, " "); got != "rfc5011-online rfc5011-strict rfc5011-offline-30d rfc5011-offline-90d newest-anchors static" {
 		t.Errorf("populations %s", got)
 	}
 	if len(res.AnchorTags) != 1 || res.AnchorTags[0] != tag0 {

@@ -8,7 +8,12 @@
 //
 //   - PopOnline, an RFC 5011 resolver online throughout, starting from the
 //     trust anchors in force at the first bundle (from a root-anchors.xml
-//     when given, otherwise the KSKs that sign the first bundle);
+//     when given, otherwise the KSKs that sign the first bundle), with
+//     Unbound's acceptance rule (a pending key is trusted once its
+//     hold-down has passed);
+//   - PopStrict, the same resolver with RFC 5011 §2.4.1's rule to the
+//     letter, as BIND's named has it: a pending key is trusted only from
+//     a DNSKEY RRset that the keys already trusted validate;
 //   - for each offline span, the same resolver offline for that long from
 //     every bundle boundary in turn (PopOfflinePrefix + "60d");
 //   - PopNewestAnchors, a resolver configured from the newest trust

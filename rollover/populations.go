@@ -29,6 +29,28 @@ func runOnline(tl rfc5011.Timeline, res *Result, opts Options, anchors []*dns.DN
 	return tr, nil
 }
 
+// runStrict simulates the online resolver with RFC 5011's acceptance rule
+// to the letter (rfc5011.Params.Strict) and appends its population.
+func runStrict(tl rfc5011.Timeline, res *Result, opts Options, anchors []*dns.DNSKEY) error {
+	params := opts.Params
+	params.Strict = true
+	r, err := rfc5011.NewResolver(res.Zone, params, anchors...)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	tr, err := r.Run(tl, rfc5011.RunOptions{})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	p := Population{ID: PopStrict,
+		Description: "the same, accepting a new KSK only from a validated DNSKEY RRset (RFC 5011 §2.4.1 to the letter; BIND named)"}
+	p.Outages = withGaps(outages(tr, nil), res.Gaps, opts.AllowGaps)
+	p.Final = final(tr)
+	p.Safe = len(p.Outages) == 0
+	res.Populations = append(res.Populations, p)
+	return nil
+}
+
 // runOffline simulates, for every bundle boundary b after the first, an
 // RFC 5011 resolver online until b, offline for d, and online again.
 func runOffline(tl rfc5011.Timeline, res *Result, opts Options, anchors []*dns.DNSKEY, d time.Duration) (Population, error) {

@@ -10,7 +10,8 @@
 #   nsd, unbound      the authoritative server and validating resolver that
 #                     follow a ksk-signed rollover in the resolver tests
 #   bind9             named, the second validating resolver in those tests
-#   faketime          libfaketime, to run them at the rollover's dates
+#   gcc               builds cmd/ksk/testdata/timeshift, which runs them at
+#                     the rollover's dates (and cgo for miekg/pkcs11)
 #
 # As root it installs what is missing with apt-get; otherwise it names the
 # packages to install and fails. Usage: scripts/setup.sh [--quiet]
@@ -36,7 +37,7 @@ needs=(
   "nsd:/usr/sbin/nsd"
   "unbound:/usr/sbin/unbound"
   "bind9:/usr/sbin/named"
-  "faketime:faketime"
+  "gcc:gcc"
 )
 
 missing=()

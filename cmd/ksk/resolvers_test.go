@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -361,11 +362,66 @@ func queryAD(t *testing.T, port int, name string, qtype uint16) answer {
 	return answer{r.Rcode, r.AuthenticatedData}
 }
 
-// unboundAt starts Unbound with its clock at "at" (libfaketime), asks
-// for kskcheck. TXT (which primes the root trust anchor: Unbound then runs
-// RFC 5011 over the DNSKEY RRset), stops it and returns the answer and
-// the trust anchor file's states.
-func unboundAt(t *testing.T, bin, faketime, dir string, upstream int, at time.Time) (answer, map[uint16]rfc5011.State) {
+// validator is a real validating resolver the test drives: started at a
+// time from the trust anchor state it kept in its directory, asked one
+// question, and stopped.
+type validator interface {
+	// Name is the resolver's name in test output.
+	Name() string
+	// Model is the ksk rollover check population whose rule for
+	// accepting a new KSK this resolver has.
+	Model() string
+	// Init writes the initial trust anchor (the old KSK) into dir.
+	Init(t *testing.T, dir string, anchor *dns.DNSKEY)
+	// At starts the resolver with its clock at "at" (testdata/timeshift), asks
+	// for kskcheck. TXT through the authoritative server on upstream,
+	// and returns the answer and each key's RFC 5011 state as the
+	// resolver keeps it.
+	At(t *testing.T, dir string, upstream int, at time.Time) (answer, map[uint16]rfc5011.State)
+}
+
+// clock is testdata/timeshift built for this test: an LD_PRELOAD
+// library that shifts a process's wall clock (see timeshift.c for why not
+// libfaketime).
+type clock string
+
+// buildClock compiles the library into a temporary directory.
+func buildClock(t *testing.T) clock {
+	t.Helper()
+	cc := testenv.RequireTool(t, "cc", "gcc")
+	lib := filepath.Join(t.TempDir(), "timeshift.so")
+	out, err := exec.Command(cc, "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-o", lib, filepath.Join("testdata", "timeshift", "timeshift.c")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("build testdata/timeshift: %v\n%s", err, out)
+	}
+	return clock(lib)
+}
+
+// env is the environment that starts a process with its wall clock at
+// "at" (and running on from there).
+func (c clock) env(at time.Time) []string {
+	return []string{"LD_PRELOAD=" + string(c), fmt.Sprintf("KSK_TIMESHIFT=%d", int64(math.Ceil(time.Until(at).Seconds())))}
+}
+
+// unbound is Unbound with an RFC 5011 auto-trust-anchor-file.
+type unbound struct {
+	bin   string
+	clock clock
+}
+
+func (u unbound) Name() string { return "unbound" }
+
+// Model: Unbound trusts a pending key once its hold-down has passed.
+func (u unbound) Model() string { return rollover.PopOnline }
+
+func (u unbound) Init(t *testing.T, dir string, anchor *dns.DNSKEY) {
+	writeRehearsalFile(t, filepath.Join(dir, "root.key"), anchor.String()+"\n")
+}
+
+// At asks for kskcheck. TXT, which primes the root trust anchor: Unbound
+// runs RFC 5011 over the DNSKEY RRset before it answers, and writes its
+// trust anchor file when it stops.
+func (u unbound) At(t *testing.T, dir string, upstream int, at time.Time) (answer, map[uint16]rfc5011.State) {
 	t.Helper()
 	port := freePort(t)
 	conf := fmt.Sprintf(`server:
@@ -380,8 +436,6 @@ func unboundAt(t *testing.T, bin, faketime, dir string, upstream int, at time.Ti
   logfile: ""
   verbosity: 1
   val-log-level: 2
-  log-queries: yes
-  log-replies: yes
   do-not-query-localhost: no
   qname-minimisation: no
   harden-dnssec-stripped: yes
@@ -397,13 +451,9 @@ remote-control:
   control-enable: no
 `, port, dir, dir, dir, upstream)
 	writeRehearsalFile(t, filepath.Join(dir, "unbound.conf"), conf)
-	d := startDaemon(t, "unbound", filepath.Join(dir, "unbound.out"), nil,
-		faketime, "-f", "@"+at.UTC().Format("2006-01-02 15:04:05"), bin, "-d", "-c", filepath.Join(dir, "unbound.conf"))
+	d := startDaemon(t, "unbound", filepath.Join(dir, "unbound.out"), u.clock.env(at), u.bin, "-d", "-c", filepath.Join(dir, "unbound.conf"))
 	waitDNS(t, d, port, ".")
 	a := queryAD(t, port, "kskcheck.", dns.TypeTXT)
-	if os.Getenv("KSK_RESOLVER_DEBUG") != "" {
-		t.Logf(". DNSKEY %s; . SOA %s", queryAD(t, port, ".", dns.TypeDNSKEY), queryAD(t, port, ".", dns.TypeSOA))
-	}
 	d.stop()
 	if os.Getenv("KSK_RESOLVER_DEBUG") != "" {
 		t.Logf("unbound at %s: %s\n%s\n%s", at.Format(time.RFC3339), a, d.tail(), readFileIfAny(filepath.Join(dir, "root.key")))
@@ -443,8 +493,11 @@ func TestResolversFollowRollover(t *testing.T) {
 		t.Skip("real resolvers over a signed rollover")
 	}
 	nsdBin := testenv.RequireTool(t, "nsd", "nsd")
-	unboundBin := testenv.RequireTool(t, "unbound", "unbound")
-	faketime := testenv.RequireTool(t, "faketime", "faketime")
+	c := buildClock(t)
+	validators := []validator{
+		unbound{testenv.RequireTool(t, "unbound", "unbound"), c},
+		named{testenv.RequireTool(t, "named", "bind9"), testenv.RequireTool(t, "rndc", "bind9"), c},
+	}
 	began := time.Now()
 	r := newResolverRollover(t)
 	signed := time.Since(began)
@@ -462,9 +515,9 @@ func TestResolversFollowRollover(t *testing.T) {
 		answer answer
 		states map[uint16]rfc5011.State
 	}
-	follow := func(t *testing.T, tl rfc5011.Timeline, times []time.Time) []probe {
-		ubDir := t.TempDir()
-		writeRehearsalFile(t, filepath.Join(ubDir, "root.key"), r.oldKSK.String()+"\n")
+	follow := func(t *testing.T, v validator, tl rfc5011.Timeline, times []time.Time) []probe {
+		vDir := t.TempDir()
+		v.Init(t, vDir, r.oldKSK)
 		var out []probe
 		var served *rfc5011.Served
 		for _, at := range times {
@@ -477,7 +530,7 @@ func TestResolversFollowRollover(t *testing.T) {
 				n.serve(t, r.rootZone(t, s, n.serial))
 				served = s
 			}
-			a, st := unboundAt(t, unboundBin, faketime, ubDir, n.port, at)
+			a, st := v.At(t, vDir, n.port, at)
 			out = append(out, probe{at, a, st})
 		}
 		return out
@@ -495,104 +548,109 @@ func TestResolversFollowRollover(t *testing.T) {
 		return ts
 	}
 
-	t.Run("unbound follows the rollover", func(t *testing.T) {
-		tl := resolverTimeline(t, r.skrs...)
-		// The phases: old alone, new pre-published (hold-down), new
-		// accepted, new signing, old revoked, old removed, new alone.
-		phases := []struct {
-			name string
-			at   time.Time
-		}{
-			{"normal", r.day(60)},
-			{"pre-published, in hold-down", r.day(115.5)},
-			{"new KSK accepted", r.day(135.5)},
-			{"rollover: new KSK signs", r.day(200.5)},
-			{"old KSK revoked", r.day(290.5)},
-			{"old KSK removed", r.day(315.5)},
-			{"post-revoke", r.day(450)},
-		}
-		var extra []time.Time
-		for _, p := range phases {
-			extra = append(extra, p.at)
-		}
-		probes := follow(t, tl, times(tl, extra...))
-		byTime := map[time.Time]probe{}
-		for _, p := range probes {
-			byTime[p.at] = p
-			if p.answer.rcode != dns.RcodeSuccess || !p.answer.ad {
-				t.Errorf("%s: kskcheck. TXT: %s", p.at.Format(time.RFC3339), p.answer)
+	for _, v := range validators {
+		t.Run(v.Name()+" follows the rollover", func(t *testing.T) {
+			tl := resolverTimeline(t, r.skrs...)
+			// The phases: old alone, new pre-published (hold-down), new
+			// accepted, new signing, old revoked, old removed, new alone.
+			phases := []struct {
+				name string
+				at   time.Time
+			}{
+				{"normal", r.day(60)},
+				{"pre-published, in hold-down", r.day(115.5)},
+				{"new KSK accepted", r.day(135.5)},
+				{"rollover: new KSK signs", r.day(200.5)},
+				{"old KSK revoked", r.day(290.5)},
+				{"old KSK removed", r.day(315.5)},
+				{"post-revoke", r.day(450)},
 			}
-		}
-		for _, ph := range phases {
-			p := byTime[ph.at]
-			for _, l := range []*rollover.Lane{oldLane, newLane} {
-				want := predicted(l, ph.at)
-				got, ok := p.states[l.KeyTag]
-				if !ok {
-					// Unbound writes a revoked key with its REVOKE flag,
-					// under its revoked key tag.
-					got, ok = p.states[l.RevokedTag]
-				}
-				if !ok {
-					got = rfc5011.Start
-				}
-				if want == rfc5011.Removed && !ok {
-					got = rfc5011.Removed // Unbound may drop a removed key from the file
-				}
-				if got != want {
-					t.Errorf("%s (%s): KSK %d is %s in Unbound, ksk rollover check predicted %s", ph.name,
-						ph.at.Format(time.RFC3339), l.KeyTag, got, want)
+			var extra []time.Time
+			for _, p := range phases {
+				extra = append(extra, p.at)
+			}
+			probes := follow(t, v, tl, times(tl, extra...))
+			byTime := map[time.Time]probe{}
+			for _, p := range probes {
+				byTime[p.at] = p
+				if p.answer.rcode != dns.RcodeSuccess || !p.answer.ad {
+					t.Errorf("%s: kskcheck. TXT: %s", p.at.Format(time.RFC3339), p.answer)
 				}
 			}
-			t.Logf("%-28s %s  %s  Unbound's trust anchor file: %v", ph.name, ph.at.Format("2006-01-02"), p.answer, p.states)
-		}
-	})
+			for _, ph := range phases {
+				p := byTime[ph.at]
+				for _, l := range []*rollover.Lane{oldLane, newLane} {
+					want := predicted(l, ph.at)
+					got, ok := p.states[l.KeyTag]
+					if !ok {
+						// Unbound writes a revoked key with its REVOKE flag,
+						// under its revoked key tag.
+						got, ok = p.states[l.RevokedTag]
+					}
+					if !ok {
+						got = rfc5011.Start
+					}
+					if want == rfc5011.Removed && !ok {
+						got = rfc5011.Removed // Unbound may drop a removed key from the file
+					}
+					if got != want {
+						t.Errorf("%s (%s): KSK %d is %s in %s, ksk rollover check predicted %s", ph.name,
+							ph.at.Format(time.RFC3339), l.KeyTag, got, v.Name(), want)
+					}
+				}
+				t.Logf("%-28s %s  %s  %s's key states: %v", ph.name, ph.at.Format("2006-01-02"), p.answer, v.Name(), p.states)
+			}
+		})
 
-	t.Run("unbound fails where predicted", func(t *testing.T) {
-		files := []string{r.skrs[0], r.wrongQ2}
-		wrong := rolloverCheckJSON(t, 1, append([]string{"--anchors", r.anchors}, files...)...)
-		outs := wrong.Population(rollover.PopOnline).Outages
-		if len(outs) != 1 || outs[0].Cause != rfc5011.CauseNotYetTrusted {
-			t.Fatalf("predicted outages %+v", outs)
-		}
-		o := outs[0]
-		tl := resolverTimeline(t, files...)
-		// Around each edge of the predicted outage. The simulated
-		// resolver's queries fall on the hour of each bundle's
-		// inception, Unbound's probes an hour later, so its hold-down
-		// ends up to an hour after the predicted edge: probes within two
-		// hours after an edge are not judged.
-		edges := []time.Time{o.From.Add(-2 * time.Hour), o.From.Add(3 * time.Hour), o.From.Add(24 * time.Hour),
-			o.Until.Add(-12 * time.Hour), o.Until.Add(3 * time.Hour)}
-		probes := follow(t, tl, times(tl, edges...))
-		judged, failed := 0, 0
-		for _, p := range probes {
-			if d := p.at.Sub(o.From); d >= 0 && d < 2*time.Hour {
-				continue
+		t.Run(v.Name()+" fails where predicted", func(t *testing.T) {
+			files := []string{r.skrs[0], r.wrongQ2}
+			wrong := rolloverCheckJSON(t, 1, append([]string{"--anchors", r.anchors}, files...)...)
+			outs := wrong.Population(v.Model()).Outages
+			if len(outs) != 1 || outs[0].Cause != rfc5011.CauseNotYetTrusted {
+				t.Fatalf("predicted %s outages %+v", v.Model(), outs)
 			}
-			if d := p.at.Sub(o.Until); d >= 0 && d < 2*time.Hour {
-				continue
+			o := outs[0]
+			tl := resolverTimeline(t, files...)
+			// Around each edge of the predicted outage. The simulated
+			// resolver's queries fall on the hour of each bundle's
+			// inception, the real one's probes an hour later, so its
+			// hold-down ends up to an hour after the predicted edge:
+			// probes within two hours after an edge are not judged. An
+			// open outage lasts to the end of the SKRs.
+			edges := []time.Time{o.From.Add(-2 * time.Hour), o.From.Add(3 * time.Hour), o.From.Add(24 * time.Hour)}
+			if !o.Open {
+				edges = append(edges, o.Until.Add(-12*time.Hour), o.Until.Add(3*time.Hour))
 			}
-			judged++
-			inside := !p.at.Before(o.From) && p.at.Before(o.Until)
-			if inside {
-				failed++
-				if p.answer.rcode != dns.RcodeServerFailure {
-					t.Errorf("%s: Unbound %s, want SERVFAIL", p.at.Format(time.RFC3339), p.answer)
+			probes := follow(t, v, tl, times(tl, edges...))
+			judged, failed := 0, 0
+			for _, p := range probes {
+				if d := p.at.Sub(o.From); d >= 0 && d < 2*time.Hour {
+					continue
+				}
+				if d := p.at.Sub(o.Until); d >= 0 && d < 2*time.Hour {
+					continue
+				}
+				judged++
+				inside := !p.at.Before(o.From) && p.at.Before(o.Until)
+				if inside {
+					failed++
+					if p.answer.rcode != dns.RcodeServerFailure {
+						t.Errorf("%s: %s %s, want SERVFAIL", p.at.Format(time.RFC3339), v.Name(), p.answer)
+					}
+				}
+				ok := p.answer.rcode == dns.RcodeSuccess && p.answer.ad
+				if inside == ok {
+					t.Errorf("%s: %s %s; ksk predicted failure %s .. %s", p.at.Format(time.RFC3339), v.Name(), p.answer,
+						o.From.Format(time.RFC3339), o.Until.Format(time.RFC3339))
 				}
 			}
-			ok := p.answer.rcode == dns.RcodeSuccess && p.answer.ad
-			if inside == ok {
-				t.Errorf("%s: Unbound %s; ksk predicted failure %s .. %s", p.at.Format(time.RFC3339), p.answer,
-					o.From.Format(time.RFC3339), o.Until.Format(time.RFC3339))
+			if failed < 3 || judged < 10 {
+				t.Errorf("%d probes judged, %d inside the predicted outage", judged, failed)
 			}
-		}
-		if failed < 3 || judged < 10 {
-			t.Errorf("%d probes judged, %d inside the predicted outage", judged, failed)
-		}
-		t.Logf("wrong sequence: %d probes judged, %d of them SERVFAIL inside the predicted outage %s .. %s", judged, failed,
-			o.From.Format(time.RFC3339), o.Until.Format(time.RFC3339))
-	})
+			t.Logf("%s, wrong sequence: %d probes judged, %d of them SERVFAIL inside the predicted outage %s .. %s", v.Name(), judged, failed,
+				o.From.Format(time.RFC3339), o.Until.Format(time.RFC3339))
+		})
+	}
 	t.Logf("resolver test: %s in all, of which %s signing the SKRs on SoftHSM", time.Since(began).Round(time.Second), signed.Round(time.Second))
 }
 

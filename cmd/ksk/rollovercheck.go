@@ -40,7 +40,12 @@ no overlap, the same keys at the quarter boundary) and simulates, bundle by
 bundle, what validating resolvers make of them:
 
   rfc5011-online       an RFC 5011 resolver online throughout, starting from
-                       the trust anchors in force at the first bundle;
+                       the trust anchors in force at the first bundle, that
+                       trusts a new KSK once its add hold-down has passed
+                       (as Unbound does);
+  rfc5011-strict       the same, trusting a new KSK only from a DNSKEY RRset
+                       that its trusted keys validate (RFC 5011 §2.4.1 to
+                       the letter, as BIND named does);
   rfc5011-offline-Nd   the same resolver offline for N days (--offline),
                        from every bundle boundary in turn;
   newest-anchors       a resolver configured from the newest --anchors file
@@ -60,7 +65,7 @@ picture (one lane per KSK: published, signing, revoked, removed, and the
 hold-downs; one lane per population with its failures). -o json gives the
 same facts.
 
-Exit status: 0 the online RFC 5011 resolver validates throughout; 1 it would
+Exit status: 0 the online RFC 5011 resolvers validate throughout; 1 one would
 fail at some time, the sequence is broken (a gap, unless --allow-gaps; an
 overlap) or an SKR does not parse; 2 bad flags, an unreadable file, or --html
 exists without --force.`,

@@ -178,6 +178,12 @@ func rolloverCheckRehearsal(t *testing.T, tk *softhsmtest.Token, r rolloverRehea
 						w.from, w.cause, w.untilAbout)
 				}
 			}
+			// The strict resolver never accepts the new KSK: no RRset
+			// its trusted keys validate shows it after the hold-down.
+			st := res.Population(rollover.PopStrict).Outages
+			if n := len(st); n != len(tt.want) || !st[n-1].From.Equal(tt.want[n-1].from) || st[n-1].Cause != tt.want[n-1].cause || !st[n-1].Open {
+				t.Errorf("strict outages %+v, want the last from %s to the end", st, tt.want[len(tt.want)-1].from)
+			}
 			code, text, _ := runKSK(t, "", append([]string{"rollover", "check", "--anchors", r.anchors}, tt.skrs...)...)
 			if code != 1 || !strings.Contains(text, "UNSAFE") || !strings.Contains(text, tt.want[0].from.Format(time.RFC3339)) {
 				t.Errorf("text: exit %d\n%s", code, text)

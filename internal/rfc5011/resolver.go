@@ -179,8 +179,9 @@ func (r *Resolver) Query(at time.Time, s *Served) QueryResult {
 	// pending for its whole hold-down, present in every validated RRset
 	// seen meanwhile (an absence would have sent it back to Start) and
 	// seen at least twice, is accepted, so it can validate this RRset.
+	// A strict resolver (Params.Strict) does not.
 	for _, k := range r.keys {
-		if k.state == AddPend && k.seen >= 2 && at.Sub(k.since) >= k.holdDown {
+		if !r.p.Strict && k.state == AddPend && k.seen >= 2 && at.Sub(k.since) >= k.holdDown {
 			move(k, Valid, AddTime)
 		}
 	}

@@ -99,6 +99,13 @@ type Params struct {
 	// retry time: the resolver queries every FixedInterval. For tests
 	// that need few, predictable queries.
 	FixedInterval time.Duration
+	// Strict accepts a pending key only from a validated RRset, as RFC
+	// 5011 §2.4.1 words it ("added as a trust anchor the next time the
+	// validated RRSet with the new key is seen") and BIND's named does.
+	// Without it the resolver follows Unbound, which accepts a key whose
+	// hold-down has passed before it validates the RRset, so that a new
+	// KSK signing alone is trusted once its hold-down is over.
+	Strict bool
 }
 
 func (p Params) addHoldDown() time.Duration {
