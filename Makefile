@@ -1,7 +1,7 @@
 # ksk: DNSSEC KSK ceremony toolkit.
 #   make demo   full rehearsal on private SoftHSM tokens (installs what it needs)
 #   make test   every test, SoftHSM and independent validators included
-# Other targets: build, lint, fuzz, bench, setup, clean.
+# Other targets: build, test-resolvers, lint, fuzz, bench, setup, clean.
 
 GO        ?= go
 BIN       := bin/ksk
@@ -11,7 +11,7 @@ FUZZTIME  ?= 15s
 STATICCHECK_VERSION ?= v0.8.2
 export CGO_ENABLED := 1
 
-.PHONY: all build test race lint fuzz bench demo docs-img dr-stage setup clean
+.PHONY: all build test test-resolvers race lint fuzz bench demo docs-img dr-stage setup clean
 
 all: build
 
@@ -24,6 +24,11 @@ setup:
 test: setup
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# Only the real-resolver tests: NSD, Unbound and BIND named follow a
+# ksk-signed RFC 5011 rollover (docs/rollovers.md). make test runs them too.
+test-resolvers: setup
+	$(GO) test -count=1 -v -run 'TestResolversFollowRollover|TestRehearsedRollover' ./cmd/ksk
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt: unformatted: $$out" >&2; exit 1; fi

@@ -165,7 +165,7 @@ svg line{stroke:#e0e0e0;stroke-width:1}
 code{font-size:.9em}
 </style></head><body>
 <h1>Rollover check: {{zone .R.Zone}}, {{ts .R.From}} .. {{ts .R.Until}}</h1>
-<div id="verdict" data-state="{{if .R.Safe}}safe{{else}}unsafe{{end}}">{{if .R.Safe}}SAFE: an RFC 5011 resolver online throughout validates from the first bundle to the last{{else}}UNSAFE: an RFC 5011 resolver online throughout would fail{{end}}</div>
+<div id="verdict" data-state="{{if .R.Safe}}safe{{else}}unsafe{{end}}">{{if .R.Safe}}SAFE: RFC 5011 resolvers online throughout (either acceptance rule) validate from the first bundle to the last{{else}}UNSAFE: an RFC 5011 resolver online throughout would fail{{end}}</div>
 <p>Trust anchors in force at the start: KSK {{tags .R.AnchorTags}} ({{.R.AnchorsFrom}}).</p>
 <h2>Timeline</h2>
 <svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="{{f .P.W}}" height="{{f .P.H}}" viewBox="0 0 {{f .P.W}} {{f .P.H}}" role="img" aria-label="KSK phases and resolver outcomes over time">

@@ -74,7 +74,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 	}
 	if r.Safe {
-		b.WriteString("\nSAFE: an RFC 5011 resolver online throughout validates from the first bundle to the last\n")
+		b.WriteString("\nSAFE: RFC 5011 resolvers online throughout (either acceptance rule) validate from the first bundle to the last\n")
 	} else {
 		b.WriteString("\nUNSAFE: an RFC 5011 resolver online throughout would fail (see above)\n")
 	}
