@@ -16,6 +16,7 @@ import (
 	"github.com/ksk-dev/ksk/hsm"
 	"github.com/ksk-dev/ksk/hsm/softhsmtest"
 	"github.com/ksk-dev/ksk/internal/rfc5011"
+	"github.com/ksk-dev/ksk/rollover"
 	"github.com/ksk-dev/ksk/ksr"
 	"github.com/ksk-dev/ksk/pgpwords"
 	"github.com/ksk-dev/ksk/signer"
@@ -910,6 +911,7 @@ func (e *drEnv) replacement(t *testing.T, script string) {
 	// configuration and the schedule's schema, each with the SKR before.
 	skrs := []rfc5011.SKR{{Name: "q0-emergency", Doc: mustParseDoc(t, e.path("out", "dr-431c-skr.xml"))}, {Name: "q1-" + got[0], Doc: mustParseDoc(t, e.path("out", "dr-rollover-q1-skr.xml"))}}
 	prev := "out/dr-rollover-q1-skr.xml"
+	files := []string{e.path("out", "dr-431c-skr.xml"), e.path(prev)}
 	for i, q := range sched.Quarters[1:] {
 		kq := e.quarters[i+2]
 		if !q.Start.Equal(kq.start) {
@@ -921,7 +923,21 @@ func (e *drEnv) replacement(t *testing.T, script string) {
 			"--token", e.outside.Label, "--pin-source", "file:"+e.outside.UserPINFile)
 		e.skrVerify(t, out, kq.file, anchors)
 		skrs = append(skrs, rfc5011.SKR{Name: fmt.Sprintf("q%d-%s", i+2, q.Schema), Doc: mustParseDoc(t, e.path(out))})
+		files = append(files, e.path(out))
 		prev = out
+	}
+
+	// ksk rollover check over the emergency SKR and the rollover, from
+	// the temporary KSK that signs the first bundle: safe, the new KSK
+	// accepted after its hold-down and the temporary one revoked.
+	check := rolloverCheckJSON(t, 0, append([]string{"--offline", "30"}, files...)...)
+	for _, id := range []string{rollover.PopOnline, rollover.PopStrict, "rfc5011-offline-30d"} {
+		if p := check.Population(id); p == nil || !p.Safe {
+			t.Errorf("ksk rollover check of the DR follow-up rollover: %s %+v", id, p)
+		}
+	}
+	if l := findLane(t, check, sched.Next.KeyTag); l.HoldDown == nil || l.HoldDown.Until.Sub(l.HoldDown.From) != rfc5011.DefaultAddHoldDown {
+		t.Errorf("the new KSK's hold-down %+v", l.HoldDown)
 	}
 
 	// An RFC 5011 resolver that installed the emergency trust anchor.
