@@ -106,6 +106,17 @@ func TestTampering(t *testing.T) {
 			l[8] = relined(t, l[8], func(e *Entry) { e.Witness.Signature = w.Signature })
 			return l
 		}, nil, ErrBadSignature, CheckWitness, 8, 9},
+		{"witness entry replayed from an older head", func(l []string) []string {
+			// A signature that verifies, with its head, but over a head
+			// the log had passed: neither the head the entry follows nor
+			// the one the witnesses before it signed.
+			w, err := signWitness("alice", f.alice, f.heads[5])
+			if err != nil {
+				t.Fatal(err)
+			}
+			l[8] = relined(t, l[8], func(e *Entry) { e.Witness = w })
+			return l
+		}, nil, ErrBadSignature, CheckWitness, 8, 9},
 		{"witness not allowed", func(l []string) []string { return l },
 			func(o *VerifyOptions) { o.AllowedSigners = o.AllowedSigners[:1] }, ErrUnknownKey, CheckWitnessKey, 9, 10},
 		{"witness under another name", func(l []string) []string {

@@ -65,9 +65,10 @@ func Write(path string, data []byte, perm fs.FileMode, overwrite bool) (err erro
 	} else if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("rename to %s: %w", path, err)
 	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
+	// The new name is durable only once the directory is: a failure here
+	// is reported (the file is in place, but a crash could lose it).
+	if err = syncDir(dir); err != nil {
+		return fmt.Errorf("%s written, but not durably: %w", path, err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -64,5 +65,19 @@ func TestCheckFree(t *testing.T) {
 		if got := errors.Is(err, ErrExists); got != tt.exists || (!tt.exists && err != nil) {
 			t.Errorf("CheckFree(%s) = %v, want exists=%v", tt.path, err, tt.exists)
 		}
+	}
+}
+
+// TestWriteDirSyncFails: a directory fsync that fails is reported, not
+// dropped, since a crash could then lose the new name.
+func TestWriteDirSyncFails(t *testing.T) {
+	boom := errors.New("injected fsync failure")
+	saved := syncDir
+	syncDir = func(string) error { return boom }
+	t.Cleanup(func() { syncDir = saved })
+	path := filepath.Join(t.TempDir(), "out.xml")
+	err := Write(path, []byte("x"), 0o644, false)
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "not durably") {
+		t.Fatalf("Write: %v, want the fsync failure", err)
 	}
 }

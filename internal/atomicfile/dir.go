@@ -101,7 +101,9 @@ func writeSynced(path string, data []byte, perm fs.FileMode) error {
 	return f.Close()
 }
 
-func syncDir(dir string) error {
+// syncDir fsyncs a directory, so that names created or renamed in it are
+// durable. A variable so that tests can make it fail.
+var syncDir = func(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
