@@ -225,8 +225,10 @@ func (w *Writer) append(e *Entry) (Hash, error) {
 	w.buf = append(w.buf, '\n')
 	if _, err := w.f.Write(w.buf); err != nil {
 		// Remove a partial line so the log still verifies, and stop.
-		w.f.Truncate(w.size)
 		w.err = fmt.Errorf("%w: write entry %d: %w", ErrClosed, e.Seq, err)
+		if terr := w.f.Truncate(w.size); terr != nil {
+			w.err = fmt.Errorf("%w; the torn line could not be removed (ksk log verify reports it as truncated): %w", w.err, terr)
+		}
 		return Hash{}, w.err
 	}
 	if err := w.f.Sync(); err != nil {

@@ -148,8 +148,10 @@ type UnlockOptions struct {
 // Unlock resets ksk's failed-login count of the token's user after the
 // security officer proves their PIN (C_Login as CKU_SO, counted like user
 // logins), optionally setting a new user PIN first. It logs the security
-// officer out before returning. The token must not be logged in as user.
-func (t *Token) Unlock(opts UnlockOptions) error {
+// officer out before returning, and reports a failed logout (the token
+// would stay open to security-officer operations). The token must not be
+// logged in as user.
+func (t *Token) Unlock(opts UnlockOptions) (err error) {
 	if t.LoggedIn() {
 		return fmt.Errorf("unlock %s: %w: log the user out first", t.info, ErrInvalidArgument)
 	}
@@ -170,7 +172,12 @@ func (t *Token) Unlock(opts UnlockOptions) error {
 	if err := t.login(SecurityOfficer, so); err != nil {
 		return err
 	}
-	defer t.pool.with(func(sh pkcs11.SessionHandle) error { return t.ctx.Logout(sh) })
+	defer func() {
+		lerr := t.pool.with(func(sh pkcs11.SessionHandle) error { return t.ctx.Logout(sh) })
+		if lerr != nil && err == nil {
+			err = fmt.Errorf("unlock %s: security officer logout: %w", t.info, p11Error("C_Logout", lerr))
+		}
+	}()
 	if opts.NewUserPIN != nil {
 		err := t.pool.with(func(sh pkcs11.SessionHandle) error { return t.ctx.InitPIN(sh, string(newPIN)) })
 		if err != nil {
