@@ -16,9 +16,9 @@ import (
 	"github.com/ksk-dev/ksk/hsm"
 	"github.com/ksk-dev/ksk/hsm/softhsmtest"
 	"github.com/ksk-dev/ksk/internal/rfc5011"
-	"github.com/ksk-dev/ksk/rollover"
 	"github.com/ksk-dev/ksk/ksr"
 	"github.com/ksk-dev/ksk/pgpwords"
+	"github.com/ksk-dev/ksk/rollover"
 	"github.com/ksk-dev/ksk/signer"
 	"github.com/miekg/dns"
 )
