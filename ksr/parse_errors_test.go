@@ -69,6 +69,8 @@ func TestParseErrors(t *testing.T) {
 		{name: "truncated base64", file: skr, old: "<SignatureData>kjzn", new: "<SignatureData>jzn", want: ErrBadBase64, element: "SignatureData", at: "<SignatureData>jzn"},
 		{name: "empty public key", file: skr, old: "<PublicKey>AwEAAYbi", new: "<PublicKey></PublicKey><x>", want: ErrUnknownElement, element: "x", at: "<x>"},
 		{name: "ttl out of range", file: skr, old: "<TTL>172800</TTL>", new: "<TTL>4294967296</TTL>", want: ErrRange, element: "TTL", at: "4294967296"},
+		{name: "signature time after 2106", file: skr, old: "2017-01-22T00:00:00+00:00</SignatureExpiration>", new: "2106-02-07T06:28:16+00:00</SignatureExpiration>", want: ErrRange, element: "SignatureExpiration", at: "2106-02-07T06:28:16"},
+		{name: "signature time before 1970", file: skr, old: "2017-01-22T00:00:00+00:00</SignatureExpiration>", new: "1969-12-31T23:59:59+00:00</SignatureExpiration>", want: ErrRange, element: "SignatureExpiration", at: "1969-12-31"},
 		{name: "key tag out of range", file: skr, old: `keyTag="39291"`, new: `keyTag="65536"`, want: ErrRange, element: "Key", at: "65536"},
 		{name: "negative number", file: skr, old: "<Protocol>3</Protocol>", new: "<Protocol>-3</Protocol>", want: ErrBadNumber, element: "Protocol", at: "-3"},
 		{name: "bad domain", file: skr, old: `domain="."`, new: `domain="a..b"`, want: ErrBadValue, element: "KSR", at: "<KSR"},
@@ -247,5 +249,18 @@ func TestParseErrorsSynthetic(t *testing.T) {
 				t.Errorf("error %q at line %d element %q, want %d %q", err, pe.Line, pe.Element, c.line, c.element)
 			}
 		})
+	}
+}
+
+// TestRRSIGTimeBounds: the first and last seconds an RRSIG's 32-bit time
+// field holds (RFC 4034 §3.1.5) parse; one second beyond either does not
+// (TestParseErrors).
+func TestRRSIGTimeBounds(t *testing.T) {
+	const old = "2017-01-22T00:00:00+00:00</SignatureExpiration>"
+	for _, ts := range []string{"1970-01-01T00:00:00+00:00", "2106-02-07T06:28:15+00:00"} {
+		doc := strings.Replace(readReal(t, "skr-root-2017-q1-0.xml"), old, ts+"</SignatureExpiration>", 1)
+		if _, err := Parse(strings.NewReader(doc), ParseOptions{}); err != nil {
+			t.Errorf("%s: %v", ts, err)
+		}
 	}
 }

@@ -399,3 +399,33 @@ func TestPossession(t *testing.T) {
 		t.Errorf("trailing data: %v, want ErrAltered", o.Err)
 	}
 }
+
+// TestSplitTie: credentials of two splits, as many holders each: the split
+// presented first is counted, the other's credentials are ErrOtherSplit.
+func TestSplitTie(t *testing.T) {
+	r := testRoster("keygen-1", 3, 7, RoleCryptoOfficer)
+	a, b := issue(t, r), issue(t, r)
+	op := func(c Credential) Opened { return openCred(c, testPass(c.Holder)) }
+	tests := []struct {
+		name      string
+		presented []Opened
+		counted   []int // indexes into presented
+	}{
+		{"b first", []Opened{op(b[0]), op(b[1]), op(a[2]), op(a[3])}, []int{0, 1}},
+		{"a first", []Opened{op(a[2]), op(b[0]), op(a[3]), op(b[1])}, []int{0, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, res, err := r.Combine(tt.presented)
+			if !errors.Is(err, ErrQuorumNotMet) || res.Valid != 2 {
+				t.Fatalf("err %v, result %+v", err, res)
+			}
+			for i, o := range res.Credentials {
+				want := i == tt.counted[0] || i == tt.counted[1]
+				if o.Counted != want || (!want && !errors.Is(o.Err, ErrOtherSplit)) {
+					t.Errorf("credential %d: counted %v, err %v; want counted %v", i, o.Counted, o.Err, want)
+				}
+			}
+		})
+	}
+}
