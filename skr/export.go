@@ -19,6 +19,11 @@ import (
 // bundle of the document.
 var ErrNoBundle = errors.New("no such bundle")
 
+// ErrNotCanonical is returned by BundleRRs and WriteZone when a record of
+// the DNSKEY RRset cannot be packed to wire format, so the RRset cannot be
+// put in canonical order (RFC 4034 §6.3).
+var ErrNotCanonical = errors.New("DNSKEY RRset cannot be put in canonical order")
+
 // SelectBundles returns the indexes (0-based) of the bundles of d that sel
 // names: "all" (or "") for every bundle in document order, a 1-based
 // bundle number ("1" to the number of bundles), or a bundle id (compared
@@ -50,50 +55,60 @@ func SelectBundles(d *ksr.Document, sel string) ([]int, error) {
 // BundleRRs returns bundle b of a document for zone as DNS records: its
 // DNSKEY RRset in canonical order (RFC 4034 §6.3) followed by its RRSIGs in
 // document order. These are the records a zone's signer publishes at the
-// apex for the bundle's validity period.
-func BundleRRs(zone string, b *ksr.Bundle) []dns.RR {
+// apex for the bundle's validity period. A key that cannot be packed to
+// wire format gives ErrNotCanonical.
+func BundleRRs(zone string, b *ksr.Bundle) ([]dns.RR, error) {
 	keys := b.DNSKEYs(zone)
-	sortCanonical(keys)
+	if err := sortCanonical(keys); err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", b.ID, err)
+	}
 	out := make([]dns.RR, 0, len(keys)+len(b.Signatures))
 	out = append(out, keys...)
 	for i := range b.Signatures {
 		out = append(out, b.Signatures[i].RRSIG(zone))
 	}
-	return out
+	return out, nil
 }
 
 // sortCanonical sorts the records of one RRset by their RDATA in wire
 // format (RFC 4034 §6.3), the order in which a signature covers them.
-func sortCanonical(rrs []dns.RR) {
+func sortCanonical(rrs []dns.RR) error {
 	type keyed struct {
 		rr    dns.RR
 		rdata []byte
 	}
 	ks := make([]keyed, len(rrs))
 	for i, rr := range rrs {
-		ks[i] = keyed{rr, rdata(rr)}
+		data, err := rdata(rr)
+		if err != nil {
+			return fmt.Errorf("%w: record %d (%s): %w", ErrNotCanonical, i+1, dns.TypeToString[rr.Header().Rrtype], err)
+		}
+		ks[i] = keyed{rr, data}
 	}
 	slices.SortStableFunc(ks, func(a, b keyed) int { return bytes.Compare(a.rdata, b.rdata) })
 	for i := range ks {
 		rrs[i] = ks[i].rr
 	}
+	return nil
 }
 
-// rdata returns the RDATA of rr in uncompressed wire format, or nil when rr
-// cannot be packed.
-func rdata(rr dns.RR) []byte {
+// rdata returns the RDATA of rr in uncompressed wire format.
+func rdata(rr dns.RR) ([]byte, error) {
 	buf := make([]byte, dns.Len(rr)+1)
 	off, err := dns.PackRR(rr, buf, 0, nil, false)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	name := make([]byte, 256)
 	n, err := dns.PackDomainName(dns.CanonicalName(rr.Header().Name), name, 0, nil, false)
-	if err != nil || n+10 > off {
-		return nil
+	if err != nil {
+		return nil, err
+	}
+	if n+10 > off {
+		return nil, fmt.Errorf("packed record of %d bytes is shorter than its header", off)
 	}
 	// The owner name is followed by type, class, TTL and RDLENGTH.
-	return buf[n+10 : off]
+	return buf[n+10 : off], nil
 }
 
 // WriteZone writes the selected bundles of d (indexes from SelectBundles)
@@ -127,7 +142,11 @@ func WriteZone(w io.Writer, d *ksr.Document, bundles []int) error {
 		fmt.Fprintf(bw, ";\n; bundle %d/%d id %s\n", i+1, len(all), b.ID)
 		fmt.Fprintf(bw, "; inception %s expiration %s\n", b.Inception.UTC().Format(time.RFC3339), b.Expiration.UTC().Format(time.RFC3339))
 		fmt.Fprintf(bw, "; keys %s\n", keySummary(zone, b))
-		for _, rr := range BundleRRs(zone, b) {
+		rrs, err := BundleRRs(zone, b)
+		if err != nil {
+			return err
+		}
+		for _, rr := range rrs {
 			bw.WriteString(rr.String())
 			bw.WriteString("\n")
 		}

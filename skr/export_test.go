@@ -234,6 +234,26 @@ func TestWriteZoneFormat(t *testing.T) {
 	}
 }
 
+// TestWriteZoneNotCanonical: a key that cannot be packed (RDATA over 64 KiB)
+// stops the export with ErrNotCanonical instead of an unsorted RRset.
+func TestWriteZoneNotCanonical(t *testing.T) {
+	d := *realSKRs(t)["skr-root-2017-q2-0.xml"]
+	resp := *d.Response
+	resp.Bundles = slices.Clone(resp.Bundles)
+	b := &resp.Bundles[0]
+	b.Keys = slices.Clone(b.Keys)
+	b.Keys[1].PublicKey = make([]byte, 70000)
+	d.Response = &resp
+	var out bytes.Buffer
+	err := skr.WriteZone(&out, &d, []int{0})
+	if !errors.Is(err, skr.ErrNotCanonical) || !strings.Contains(err.Error(), b.ID) {
+		t.Fatalf("WriteZone: %v, want ErrNotCanonical naming bundle %s", err, b.ID)
+	}
+	if _, err := skr.BundleRRs(".", b); !errors.Is(err, skr.ErrNotCanonical) {
+		t.Errorf("BundleRRs: %v", err)
+	}
+}
+
 // TestWriteZoneRevoked: a revoked KSK is marked as such in the header.
 func TestWriteZoneRevoked(t *testing.T) {
 	d := realSKRs(t)["skr-root-2017-q2-0.xml"]
