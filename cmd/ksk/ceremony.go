@@ -13,8 +13,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { classifiers = append(classifiers, classifyCeremonyError) }
-
 // classifyCeremonyError maps the ceremony package's errors to exit codes:
 // a step that examined its input and rejected it, an unconfirmed step or a
 // log that cannot be resumed is 1; a script or answers file that cannot be

@@ -15,8 +15,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { classifiers = append(classifiers, classifyQuorumError) }
-
 // classifyQuorumError maps the quorum package's errors to exit codes: a
 // credential set that does not reach the quorum is rejected input (1), a
 // bad roster or argument is a usage or configuration error (2).

@@ -29,10 +29,20 @@ var (
 	errInterrupted = errors.New("interrupted")
 )
 
-// classifiers let each command group map its domain packages' sentinel
-// errors to an exit code without this file importing every package.
-// Each returns 0 when it does not recognise the error.
-var classifiers []func(error) int
+// classifiers map each command group's domain sentinel errors to exit
+// codes, in this order; each lives beside its commands and returns 0 when
+// it does not recognise the error. One table, so that every mapping is
+// seen in one place (docs/exit-codes.md is its prose).
+var classifiers = []func(error) int{
+	classifyCeremonyError,
+	classifyQuorumError,
+	classifyHSMError,
+	classifyBackupError,
+	classifyTransparencyError,
+	classifyRolloverError,
+	classifyRolloverCheckError,
+	classifySignerError,
+}
 
 // exitCode maps an error to the contract's exit code. Errors that nothing
 // recognises are usage errors: cobra's own errors (unknown command, bad

@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { classifiers = append(classifiers, classifyHSMError) }
-
 // hsmEnvironmentErrors are the hsm sentinels that mean exit 3.
 var hsmEnvironmentErrors = []error{
 	hsm.ErrModule, hsm.ErrTokenNotFound, hsm.ErrTokenAmbiguous, hsm.ErrPINSource,

@@ -16,8 +16,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { classifiers = append(classifiers, classifyBackupError) }
-
 // classifyBackupError maps the backup package's errors to exit codes: a
 // backup or credentials refused are rejected input (1), a token that does
 // not honour the restored key's template an HSM error (3), a malformed

@@ -12,8 +12,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { classifiers = append(classifiers, classifyTransparencyError) }
-
 // classifyTransparencyError maps the transparency package's errors to exit
 // codes: a server that cannot be reached or refuses, or an attestation key
 // of the wrong kind, is the environment (3); an answer or a stored entry

@@ -14,8 +14,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { classifiers = append(classifiers, classifyRolloverError) }
-
 // classifyRolloverError: a rollover that cannot be planned from the
 // configuration and flags given is a usage or configuration error.
 func classifyRolloverError(err error) int {

@@ -14,8 +14,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { classifiers = append(classifiers, classifyRolloverCheckError) }
-
 // classifyRolloverCheckError: a sequence that cannot be simulated was
 // examined and rejected.
 func classifyRolloverCheckError(err error) int {

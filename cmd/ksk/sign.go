@@ -22,8 +22,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { classifiers = append(classifiers, classifySignerError) }
-
 // classifySignerError maps the signer's configuration errors to exit 2
 // and failed checks to exit 1.
 func classifySignerError(err error) int {
