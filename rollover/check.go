@@ -191,9 +191,9 @@ func Check(skrs []SKR, opts Options) (*Result, error) {
 		res.AnchorTags = append(res.AnchorTags, a.KeyTag())
 	}
 
-	online, err := runOnline(tl, res, opts, anchors)
+	online, err := runOnline(tl, res, opts, anchors, false)
 	if err == nil {
-		err = runStrict(tl, res, opts, anchors)
+		_, err = runOnline(tl, res, opts, anchors, true)
 	}
 	if err != nil {
 		return nil, err

@@ -9,10 +9,14 @@ import (
 	"github.com/miekg/dns"
 )
 
-// runOnline simulates the RFC 5011 resolver online throughout and
-// appends its population; it returns the trace for the key lanes.
-func runOnline(tl rfc5011.Timeline, res *Result, opts Options, anchors []*dns.DNSKEY) (*rfc5011.Trace, error) {
-	r, err := rfc5011.NewResolver(res.Zone, opts.Params, anchors...)
+// runOnline simulates the RFC 5011 resolver online throughout, with
+// Unbound's acceptance rule or (strict) RFC 5011's to the letter
+// (rfc5011.Params.Strict), and appends its population; it returns the
+// trace for the key lanes.
+func runOnline(tl rfc5011.Timeline, res *Result, opts Options, anchors []*dns.DNSKEY, strict bool) (*rfc5011.Trace, error) {
+	params := opts.Params
+	params.Strict = strict
+	r, err := rfc5011.NewResolver(res.Zone, params, anchors...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInput, err)
 	}
@@ -22,33 +26,15 @@ func runOnline(tl rfc5011.Timeline, res *Result, opts Options, anchors []*dns.DN
 	}
 	p := Population{ID: PopOnline,
 		Description: "RFC 5011 resolver online throughout, trusting the anchors in force at the first bundle"}
+	if strict {
+		p = Population{ID: PopStrict,
+			Description: "the same, accepting a new KSK only from a validated DNSKEY RRset (RFC 5011 §2.4.1 to the letter; BIND named)"}
+	}
 	p.Outages = withGaps(outages(tr, nil), res.Gaps, opts.AllowGaps)
 	p.Final = final(tr)
 	p.Safe = len(p.Outages) == 0
 	res.Populations = append(res.Populations, p)
 	return tr, nil
-}
-
-// runStrict simulates the online resolver with RFC 5011's acceptance rule
-// to the letter (rfc5011.Params.Strict) and appends its population.
-func runStrict(tl rfc5011.Timeline, res *Result, opts Options, anchors []*dns.DNSKEY) error {
-	params := opts.Params
-	params.Strict = true
-	r, err := rfc5011.NewResolver(res.Zone, params, anchors...)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInput, err)
-	}
-	tr, err := r.Run(tl, rfc5011.RunOptions{})
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInput, err)
-	}
-	p := Population{ID: PopStrict,
-		Description: "the same, accepting a new KSK only from a validated DNSKEY RRset (RFC 5011 §2.4.1 to the letter; BIND named)"}
-	p.Outages = withGaps(outages(tr, nil), res.Gaps, opts.AllowGaps)
-	p.Final = final(tr)
-	p.Safe = len(p.Outages) == 0
-	res.Populations = append(res.Populations, p)
-	return nil
 }
 
 // runOffline simulates, for every bundle boundary b after the first, an

@@ -482,12 +482,14 @@ func predicted(l *rollover.Lane, at time.Time) rfc5011.State {
 }
 
 // TestResolversFollowRollover serves a ksk-signed five-quarter RFC 5011
-// rollover with NSD and has a real Unbound, its clock driven through the
-// quarters by libfaketime and started from the old KSK alone, follow it:
-// after every phase, each key's state in Unbound's trust anchor file is
-// the state ksk rollover check predicted, and a query under the root
-// validates (AD). Then the wrong sequence (the new KSK signing without
-// hold-down) makes Unbound fail exactly where ksk rollover check says.
+// rollover with NSD and has a real Unbound and a real BIND named, their
+// clocks driven through the quarters by testdata/timeshift and started
+// from the old KSK alone, follow it: after every phase, each key's state
+// in the resolver is the state ksk rollover check predicted, and a query
+// under the root validates (AD). Then the wrong sequence (the new KSK
+// signing without hold-down) makes each fail exactly where ksk rollover
+// check's population for its acceptance rule says: Unbound until the
+// hold-down is over (rfc5011-online), named for good (rfc5011-strict).
 func TestResolversFollowRollover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real resolvers over a signed rollover")
