@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ksk-dev/ksk/internal/atomicfile"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -82,23 +83,11 @@ func Create(path string, open Entry, opts ...Option) (*Writer, error) {
 		os.Remove(path)
 		return nil, err
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return w, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	return nil
 }
 
 // Open opens an existing log to append to it: it verifies the whole log

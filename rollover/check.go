@@ -215,7 +215,7 @@ func Check(skrs []SKR, opts Options) (*Result, error) {
 	}
 	res.Populations = append(res.Populations, runStatic(tl, res, opts, anchors))
 
-	res.Safe = res.Populations[0].Safe && res.Populations[1].Safe
+	res.Safe = res.Population(PopOnline).Safe && res.Population(PopStrict).Safe
 	for _, f := range res.Chain {
 		if f.Error {
 			res.Safe = false

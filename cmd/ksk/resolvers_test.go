@@ -585,15 +585,15 @@ func TestResolversFollowRollover(t *testing.T) {
 					want := predicted(l, ph.at)
 					got, ok := p.states[l.KeyTag]
 					if !ok {
-						// Unbound writes a revoked key with its REVOKE flag,
-						// under its revoked key tag.
+						// Both resolvers list a revoked key with its
+						// REVOKE flag, under its revoked key tag.
 						got, ok = p.states[l.RevokedTag]
 					}
 					if !ok {
 						got = rfc5011.Start
 					}
 					if want == rfc5011.Removed && !ok {
-						got = rfc5011.Removed // Unbound may drop a removed key from the file
+						got = rfc5011.Removed // a resolver may forget a removed key
 					}
 					if got != want {
 						t.Errorf("%s (%s): KSK %d is %s in %s, ksk rollover check predicted %s", ph.name,

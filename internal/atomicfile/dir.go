@@ -101,12 +101,12 @@ func writeSynced(path string, data []byte, perm fs.FileMode) error {
 	return f.Close()
 }
 
-// syncDir fsyncs a directory, so that names created or renamed in it are
-// durable. A variable so that tests can make it fail.
-var syncDir = func(dir string) error {
+// SyncDir fsyncs directory dir, so that the names created or renamed in
+// it are durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("fsync directory: %w", err)
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
@@ -114,3 +114,6 @@ var syncDir = func(dir string) error {
 	}
 	return nil
 }
+
+// syncDir is SyncDir, a variable so that tests can make it fail.
+var syncDir = SyncDir
